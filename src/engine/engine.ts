@@ -1,0 +1,348 @@
+/**
+ * The engine: keyspaces of tables, DDL, the read-only (failsafe) state, and the one cut that
+ * freezes every table of every keyspace at the same instant.
+ *
+ * Guarantees:
+ * - Keyspace `default` with table `default:default` (keymap(binstr,binstr)) always exists and
+ *   cannot be dropped; keyspace `system` is reserved.
+ * - Every failure is a FrostError with a stable code (src/util/errors.ts).
+ * - `freeze()` runs synchronously on the main thread, so no write can land between two tables'
+ *   cuts: the EngineCut is one point in time across the whole database.
+ * - While read-only, every write through a handle or DDL throws ERR_READ_ONLY before changing
+ *   anything.
+ */
+
+import { ErrorCode, FrostError } from '../util/errors.js';
+import { BufferPool, kDefaultPoolMaxBytes } from '../table/pool.js';
+import { Table, kDefaultKeyMaxBytes, kDefaultValueMaxBytes } from '../table/table.js';
+import type { FrozenTable } from '../table/generation.js';
+import { checkContainerName, kDefaultKeyspace, kDefaultTable, kSystemKeyspace, parseEntity, type EntityAddress } from './names.js';
+import { checkModel, kDefaultModel, type TableModel } from './model.js';
+import { TableHandle } from './handle.js';
+
+export interface EngineOptions {
+  keyMaxBytes?: number;
+  valueMaxBytes?: number;
+  poolMaxBytes?: number;
+}
+
+export class TableEntry {
+  readonly keyspace: string;
+  readonly name: string;
+  readonly model: TableModel;
+  readonly table: Table;
+  dropped = false;
+  /** Connections whose current entity is this table (a table in use cannot be dropped). */
+  uses = 0;
+  constructor(keyspace: string, name: string, model: TableModel, table: Table) {
+    this.keyspace = keyspace;
+    this.name = name;
+    this.model = model;
+    this.table = table;
+  }
+}
+
+export class KeyspaceEntry {
+  readonly name: string;
+  readonly tables = new Map<string, TableEntry>();
+  uses = 0;
+  constructor(name: string) {
+    this.name = name;
+  }
+}
+
+/** One table as captured by a cut. `frozen` is null for volatile tables (no data is saved). */
+export interface CutTable {
+  keyspace: string;
+  name: string;
+  model: TableModel;
+  seed: number;
+  frozen: FrozenTable | null;
+}
+
+export interface EngineCut {
+  generation: number;
+  cutTimeMs: number;
+  /** Duration of the cut itself on the main thread. */
+  pauseMs: number;
+  /** Writes counted by the engine up to this cut (see Engine.changeCount). */
+  changeCount: number;
+  tables: CutTable[];
+  keyspaces: string[];
+  release(): void;
+}
+
+export class Engine {
+  readonly pool: BufferPool;
+  readonly keyMaxBytes: number;
+  readonly valueMaxBytes: number;
+  private readonly spaces = new Map<string, KeyspaceEntry>();
+  private generation = 0;
+  /** Monotonic count of writes (keys written, DDL) since the engine started. */
+  private changes = 0;
+  private readOnlyReason: string | null = null;
+  private closed = false;
+
+  constructor(options: EngineOptions = {}) {
+    this.pool = new BufferPool(options.poolMaxBytes ?? kDefaultPoolMaxBytes);
+    this.keyMaxBytes = options.keyMaxBytes ?? kDefaultKeyMaxBytes;
+    this.valueMaxBytes = options.valueMaxBytes ?? kDefaultValueMaxBytes;
+    const space = new KeyspaceEntry(kDefaultKeyspace);
+    this.spaces.set(space.name, space);
+    space.tables.set(kDefaultTable, this.newEntry(kDefaultKeyspace, kDefaultTable, kDefaultModel));
+  }
+
+  private newEntry(keyspace: string, name: string, model: TableModel, seed?: number): TableEntry {
+    const table = new Table({
+      pool: this.pool,
+      keyMaxBytes: this.keyMaxBytes,
+      valueMaxBytes: this.valueMaxBytes,
+      ...(seed === undefined ? {} : { seed }),
+    });
+    return new TableEntry(keyspace, name, model, table);
+  }
+
+  // ------------------------------------------------------------ state
+
+  get changeCount(): number {
+    return this.changes;
+  }
+
+  /** Count `n` writes (called by handles and DDL). */
+  noteChanges(n: number): void {
+    this.changes += n;
+  }
+
+  get readOnly(): boolean {
+    return this.readOnlyReason !== null;
+  }
+
+  get readOnlyCause(): string | null {
+    return this.readOnlyReason;
+  }
+
+  /** Enter the failsafe read-only state (SPEC.md 3.5). */
+  setReadOnly(reason: string): void {
+    this.readOnlyReason = reason;
+  }
+
+  clearReadOnly(): void {
+    this.readOnlyReason = null;
+  }
+
+  /** Throws ERR_READ_ONLY or ERR_CLOSED when writes are not allowed now. */
+  checkWritable(): void {
+    if (this.closed) throw new FrostError(ErrorCode.closed, 'the database is closed');
+    if (this.readOnlyReason !== null) {
+      throw new FrostError(ErrorCode.readOnly, `writes are refused after a failed save: ${this.readOnlyReason}`);
+    }
+  }
+
+  checkOpen(): void {
+    if (this.closed) throw new FrostError(ErrorCode.closed, 'the database is closed');
+  }
+
+  markClosed(): void {
+    this.closed = true;
+  }
+
+  // ------------------------------------------------------------ lookup
+
+  keyspace(name: string): KeyspaceEntry {
+    const space = this.spaces.get(name);
+    if (space === undefined) throw new FrostError(ErrorCode.keyspaceNotFound, `keyspace ${name} does not exist`);
+    return space;
+  }
+
+  hasKeyspace(name: string): boolean {
+    return this.spaces.has(name);
+  }
+
+  entry(address: EntityAddress): TableEntry {
+    const table = this.keyspace(address.keyspace).tables.get(address.table);
+    if (table === undefined) {
+      throw new FrostError(ErrorCode.tableNotFound, `table ${address.keyspace}:${address.table} does not exist`);
+    }
+    return table;
+  }
+
+  /** A handle on `entity` (`ks:tbl`, or `tbl` / `:tbl` in `currentKeyspace`). */
+  table(entity: string | EntityAddress = `${kDefaultKeyspace}:${kDefaultTable}`, currentKeyspace: string | null = kDefaultKeyspace): TableHandle {
+    const address = typeof entity === 'string' ? parseEntity(entity, currentKeyspace) : entity;
+    return new TableHandle(this, this.entry(address));
+  }
+
+  keyspaceNames(): string[] {
+    return [...this.spaces.keys()];
+  }
+
+  tableNames(keyspace: string): string[] {
+    return [...this.keyspace(keyspace).tables.keys()];
+  }
+
+  // ------------------------------------------------------------ DDL
+
+  createKeyspace(name: string): void {
+    this.checkWritable();
+    checkContainerName(name);
+    if (name === kSystemKeyspace) throw new FrostError(ErrorCode.protectedObject, 'keyspace system is reserved');
+    if (this.spaces.has(name)) throw new FrostError(ErrorCode.alreadyExists, `keyspace ${name} already exists`);
+    this.spaces.set(name, new KeyspaceEntry(name));
+    this.changes++;
+  }
+
+  /** Drop a keyspace; a non-empty one needs `force` (Skytable 0.7 could never reach force). */
+  dropKeyspace(name: string, options: { force?: boolean } = {}): void {
+    this.checkWritable();
+    checkContainerName(name);
+    if (name === kDefaultKeyspace || name === kSystemKeyspace) {
+      throw new FrostError(ErrorCode.protectedObject, `keyspace ${name} cannot be dropped`);
+    }
+    const space = this.keyspace(name);
+    if (space.uses > 0) throw new FrostError(ErrorCode.stillInUse, `keyspace ${name} is in use by a connection`);
+    for (const entry of space.tables.values()) {
+      if (entry.uses > 0) throw new FrostError(ErrorCode.stillInUse, `table ${name}:${entry.name} is in use by a connection`);
+    }
+    if (space.tables.size > 0 && options.force !== true) {
+      throw new FrostError(ErrorCode.keyspaceNotEmpty, `keyspace ${name} still has tables (use force)`);
+    }
+    for (const entry of space.tables.values()) this.retireEntry(entry);
+    this.spaces.delete(name);
+    this.changes++;
+  }
+
+  createTable(entity: string | EntityAddress, model: TableModel, options: { seed?: number; currentKeyspace?: string | null } = {}): void {
+    this.checkWritable();
+    const address = typeof entity === 'string' ? parseEntity(entity, options.currentKeyspace ?? null) : entity;
+    checkContainerName(address.keyspace);
+    checkContainerName(address.table);
+    const checked = checkModel(model);
+    if (address.keyspace === kSystemKeyspace) throw new FrostError(ErrorCode.protectedObject, 'keyspace system is reserved');
+    const space = this.keyspace(address.keyspace);
+    if (space.tables.has(address.table)) {
+      throw new FrostError(ErrorCode.alreadyExists, `table ${address.keyspace}:${address.table} already exists`);
+    }
+    space.tables.set(address.table, this.newEntry(address.keyspace, address.table, checked, options.seed));
+    this.changes++;
+  }
+
+  dropTable(entity: string | EntityAddress, currentKeyspace: string | null = null): void {
+    this.checkWritable();
+    const address = typeof entity === 'string' ? parseEntity(entity, currentKeyspace) : entity;
+    if (address.keyspace === kDefaultKeyspace && address.table === kDefaultTable) {
+      throw new FrostError(ErrorCode.protectedObject, 'table default:default cannot be dropped');
+    }
+    if (address.keyspace === kSystemKeyspace) throw new FrostError(ErrorCode.protectedObject, 'keyspace system is reserved');
+    const entry = this.entry(address);
+    if (entry.uses > 0) throw new FrostError(ErrorCode.stillInUse, `table ${address.keyspace}:${address.table} is in use by a connection`);
+    this.keyspace(address.keyspace).tables.delete(address.table);
+    this.retireEntry(entry);
+    this.changes++;
+  }
+
+  /** The table's memory goes back through the same O(1) clear path as FLUSHDB. */
+  private retireEntry(entry: TableEntry): void {
+    entry.dropped = true;
+    entry.table.clear();
+  }
+
+  describe(address: EntityAddress): TableModel {
+    return this.entry(address).model;
+  }
+
+  // ------------------------------------------------------------ generations
+
+  /**
+   * The cut: freeze every table of every keyspace in one synchronous step. Volatile tables are
+   * listed (their definitions are saved) but not frozen (their data is not).
+   */
+  freeze(): EngineCut {
+    this.checkOpen();
+    const started = performance.now();
+    const tables: CutTable[] = [];
+    for (const space of this.spaces.values()) {
+      for (const entry of space.tables.values()) {
+        tables.push({
+          keyspace: space.name,
+          name: entry.name,
+          model: entry.model,
+          seed: entry.table.seed,
+          frozen: entry.model.volatile ? null : entry.table.freeze(),
+        });
+      }
+    }
+    const pauseMs = performance.now() - started;
+    this.generation++;
+    let released = false;
+    return {
+      generation: this.generation,
+      cutTimeMs: Date.now(),
+      pauseMs,
+      changeCount: this.changes,
+      tables,
+      keyspaces: [...this.spaces.keys()],
+      release(): void {
+        if (released) return;
+        released = true;
+        for (const table of tables) table.frozen?.release();
+      },
+    };
+  }
+
+  /** Continue generation numbering after a load (so generations grow across restarts). */
+  setGeneration(generation: number): void {
+    if (generation > this.generation) this.generation = generation;
+  }
+
+  get currentGeneration(): number {
+    return this.generation;
+  }
+
+  /** Replace all keyspaces and tables (used by startup load and restore; engine must be fresh). */
+  installDefinitions(definitions: Array<{ keyspace: string; table: string; model: TableModel; seed: number }>, keyspaces: string[]): Map<string, Table> {
+    const created = new Map<string, Table>();
+    for (const name of keyspaces) {
+      if (!this.spaces.has(name)) {
+        checkContainerName(name);
+        this.spaces.set(name, new KeyspaceEntry(name));
+      }
+    }
+    for (const definition of definitions) {
+      const space = this.keyspace(definition.keyspace);
+      const old = space.tables.get(definition.table);
+      if (old !== undefined) this.retireEntry(old);
+      const entry = this.newEntry(definition.keyspace, definition.table, checkModel(definition.model), definition.seed);
+      space.tables.set(definition.table, entry);
+      created.set(`${definition.keyspace}:${definition.table}`, entry.table);
+    }
+    return created;
+  }
+
+  /** Memory and size figures across all tables. */
+  stats(): { keyCount: number; tableCount: number; dataBytes: number; cowBytesNow: number; cowBytesPeak: number } {
+    let keyCount = 0;
+    let tableCount = 0;
+    let dataBytes = 0;
+    let cowBytesNow = 0;
+    let cowBytesPeak = 0;
+    for (const space of this.spaces.values()) {
+      for (const entry of space.tables.values()) {
+        const stats = entry.table.stats();
+        keyCount += stats.entryCount;
+        tableCount++;
+        dataBytes += stats.dataBytes;
+        cowBytesNow += stats.cowBytesNow;
+        cowBytesPeak += stats.cowBytesPeak;
+      }
+    }
+    return { keyCount, tableCount, dataBytes, cowBytesNow, cowBytesPeak };
+  }
+
+  resetCowPeaks(): void {
+    for (const space of this.spaces.values()) for (const entry of space.tables.values()) entry.table.resetCowPeak();
+  }
+
+  *allEntries(): IterableIterator<TableEntry> {
+    for (const space of this.spaces.values()) yield* space.tables.values();
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * The piscina pool that encodes, decodes, verifies and commits saves off the main thread.
+ *
+ * Guarantees: one code path picks the worker file by the extension of this module. From the
+ * build (`.js`) it starts the compiled `workers/persist-worker.js`. Under tsx or vitest (this
+ * file is `.ts`) it starts `workers/persist-worker-dev.mjs`, which registers tsx inside the
+ * worker and loads `persist-worker.ts`: Node 20 does not apply ESM loaders given to a worker
+ * through execArgv (nodejs/node#47747, fixed only in Node 22), so `--import tsx` cannot work.
+ * Every task is one object with a `kind`; the worker's default export dispatches on it.
+ */
+
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+
+export const kWorkerIdleTimeoutMs = 30_000;
+
+export function defaultWorkerThreads(): number {
+  return Math.max(1, availableParallelism());
+}
+
+export function workerEntry(): string {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const file = fromSource ? 'persist-worker-dev.mjs' : 'persist-worker.js';
+  return fileURLToPath(new URL(`../../workers/${file}`, import.meta.url));
+}
+
+export type WorkerPool = Piscina;
+
+export function createWorkerPool(threads = defaultWorkerThreads()): WorkerPool {
+  return new Piscina({
+    filename: workerEntry(),
+    minThreads: threads,
+    maxThreads: threads,
+    idleTimeout: kWorkerIdleTimeoutMs,
+  });
+}

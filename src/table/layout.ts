@@ -1,0 +1,117 @@
+/**
+ * Shared-buffer layout of a table segment: every slot named, checked once at load.
+ *
+ * A segment is two SharedArrayBuffers. They are split so that copy-on-write during a save
+ * copies only the small one (the slot array, about 6% of the segment): the heap is append-only
+ * while any frozen generation holds it, so the frozen and the live segment can share it.
+ *
+ *   meta buffer (Uint32 words)                     heap buffer (bytes)
+ *   ┌──────────────────────────────┐               ┌───────────────────────────────────────┐
+ *   │ 0 kMetaMagic                 │               │ 0..7   reserved: offset unit 0 = empty│
+ *   │ 1 kMetaEntryCount            │               │ 8..    entries, 8-byte aligned, append│
+ *   │ 2 kMetaHeapUsedBytes ────────┼──► end of ───►│        only while a frozen generation │
+ *   │ 3 kMetaGarbageBytes          │    appended   │        holds this heap                │
+ *   │ 4 kMetaLocalDepth            │    entries    │ ...                                   │
+ *   │ 5 kMetaPrefix                │               │ kHeapBytes                            │
+ *   │ 6 kMetaBlobCount             │               └───────────────────────────────────────┘
+ *   │ 7 kMetaNextBlobId            │
+ *   │ 8.. kSlotCount slots (u32)   │   slot = tag(16 bits) << 16 | entry offset / 8 (16 bits)
+ *   └──────────────────────────────┘   slot 0 means empty (no entry lives at offset 0)
+ *
+ *   inline entry at offset o (Uint32 words o/4 ...):
+ *     word 0  hash of the key (32 bits, seeded per table)
+ *     word 1  keyLength (low 16 bits) | valueLength (high 16 bits)
+ *     bytes   key, then value, padded to 8 bytes
+ *   out-of-line entry (keyLength field = kOutOfLineMarker), 16 bytes:
+ *     word 0  hash; word 1  kOutOfLineMarker; word 2  blob id (unique within the segment)
+ *     the blob is its own immutable SharedArrayBuffer:
+ *       [u32 keyLength][u32 valueLength][key bytes][value bytes]   (little-endian)
+ *
+ * Who writes what: only the main thread writes meta and heap buffers, and only while no
+ * unfinished frozen generation holds them (see table.ts for the copy-on-write rule). Worker
+ * threads only read them. The status array of a frozen generation is written by workers
+ * (Atomics.store kSegmentStatusDone) and read by the main thread (Atomics.load).
+ */
+
+import { assert } from '../util/assert.js';
+
+// ---- meta buffer: header words ----
+export const kMetaMagic = 0;
+export const kMetaEntryCount = 1;
+export const kMetaHeapUsedBytes = 2;
+export const kMetaGarbageBytes = 3;
+export const kMetaLocalDepth = 4;
+export const kMetaPrefix = 5;
+export const kMetaBlobCount = 6;
+export const kMetaNextBlobId = 7;
+export const kMetaHeaderWords = 8;
+
+export const kMetaMagicValue = 0x46524b53; // 'FRKS'
+
+// ---- slots ----
+export const kSlotCount = 2048;
+export const kSlotMask = kSlotCount - 1;
+/** Split or compact before the slot array passes 75% load: linear probing degrades past it. */
+export const kSlotsUsedMax = (kSlotCount * 3) >>> 2;
+export const kSlotTagShift = 16;
+export const kSlotOffsetMask = 0xffff;
+export const kEntryAlignShift = 3;
+export const kEntryAlignBytes = 1 << kEntryAlignShift;
+
+export const kMetaWords = kMetaHeaderWords + kSlotCount;
+export const kMetaBytes = kMetaWords * 4;
+
+// ---- heap ----
+export const kHeapBytes = 128 * 1024;
+/** Bytes 0..7 of every heap are never an entry, so an offset unit of 0 can mean "empty". */
+export const kHeapFirstEntryBytes = 8;
+export const kEntryHeaderBytes = 8;
+export const kEntryHashWord = 0;
+export const kEntryLengthsWord = 1;
+export const kEntryBlobIdWord = 2;
+export const kOutOfLineEntryBytes = 16;
+export const kOutOfLineMarker = 0xffff;
+export const kEntryValueLengthShift = 16;
+export const kEntryKeyLengthMask = 0xffff;
+/**
+ * Records whose inline entry would exceed this go out of line, so copying or compacting a
+ * segment never copies a big value and a segment always holds at least 32 entries.
+ */
+export const kInlineEntryMaxBytes = 4096;
+
+// ---- blobs (out-of-line records) ----
+export const kBlobKeyLengthOffset = 0;
+export const kBlobValueLengthOffset = 4;
+export const kBlobHeaderBytes = 8;
+export const kBlobIdMax = 0xffffffff;
+
+// ---- frozen generation status array (one Int32 per segment) ----
+export const kSegmentStatusPending = 0;
+export const kSegmentStatusDone = 1;
+
+// ---- hashing / directory ----
+export const kHashBits = 32;
+export const kDepthMax = kHashBits;
+
+/** Size in bytes of an inline entry for these lengths (header + key + value, 8-aligned). */
+export function inlineEntryBytes(keyLength: number, valueLength: number): number {
+  return (kEntryHeaderBytes + keyLength + valueLength + kEntryAlignBytes - 1) & ~(kEntryAlignBytes - 1);
+}
+
+export function isInlineRecord(keyLength: number, valueLength: number): boolean {
+  return keyLength < kOutOfLineMarker && inlineEntryBytes(keyLength, valueLength) <= kInlineEntryMaxBytes;
+}
+
+/** Heap bytes an entry for these lengths takes, inline or out of line. */
+export function entryHeapBytes(keyLength: number, valueLength: number): number {
+  return isInlineRecord(keyLength, valueLength) ? inlineEntryBytes(keyLength, valueLength) : kOutOfLineEntryBytes;
+}
+
+// Load-time checks that the named offsets agree with each other.
+assert(kMetaNextBlobId < kMetaHeaderWords, 'meta header words overlap the slot array');
+assert((kSlotCount & kSlotMask) === 0, 'slot count must be a power of two');
+assert(kHeapBytes >>> kEntryAlignShift <= kSlotOffsetMask, 'heap too large for a 16-bit offset unit');
+assert(kHeapFirstEntryBytes >= kEntryAlignBytes, 'offset unit 0 must never be an entry');
+assert(kInlineEntryMaxBytes * 32 <= kHeapBytes, 'a segment must hold at least 32 inline entries');
+assert(kOutOfLineEntryBytes >= (kEntryBlobIdWord + 1) * 4, 'out-of-line entry too small for its blob id');
+assert(inlineEntryBytes(0, 0) === kEntryHeaderBytes, 'empty inline entry is just its header');

@@ -1,0 +1,746 @@
+/**
+ * A byte-keyed hash table whose data lives in SharedArrayBuffers, with frozen generations.
+ *
+ * Structure: extendible hashing. A directory (Int32Array of 2^globalDepth entries, indexed by
+ * the top bits of the key hash) maps to segment indexes; each segment holds the keys whose
+ * hash starts with its prefix. A full segment splits in two (or compacts, if it is mostly
+ * garbage); the directory doubles as an array of ints at most. No operation ever rehashes the
+ * whole table, so no single write's cost grows with the data.
+ *
+ * Generations: `freeze()` returns a FrozenTable holding the current segment list (a pointer
+ * copy) and bumps the generation. A write to a segment that an unfinished frozen generation
+ * still holds first copies the segment's meta (slot array + header) from the pool and writes
+ * to the copy; the heap is shared because it is append-only while held. Outside a save the
+ * check is one integer compare (`segment.cowGen <= this.heldGen`).
+ *
+ * Guarantees:
+ * - A FrozenTable's segments read exactly as they were at the cut until it is released.
+ * - Buffers return to the pool only when no live segment and no held frozen generation
+ *   references them.
+ * - Keys and values are bytes; string arguments are UTF-8 encoded (ASCII without a copy into
+ *   JS strings), and a string key equals the Buffer of its UTF-8 bytes.
+ */
+
+import { FrostError, ErrorCode } from '../util/errors.js';
+import { assert } from '../util/assert.js';
+import { finishHash, hashBytes, kFnvOffsetBasis, kFnvPrime, randomSeed } from './hash.js';
+import {
+  kDepthMax,
+  kHeapBytes,
+  kMetaBytes,
+  kMetaGarbageBytes,
+  kMetaHeaderWords,
+  kMetaLocalDepth,
+  kMetaPrefix,
+  kSlotCount,
+  kSlotsUsedMax,
+  kSegmentStatusDone,
+  entryHeapBytes,
+} from './layout.js';
+import { BufferPool, type HeapBuffer } from './pool.js';
+import {
+  appendRecord,
+  deleteSlot,
+  entryCount,
+  findSlot,
+  hasHeapRoom,
+  hasRoom,
+  initSegment,
+  insertSlot,
+  liveHeapBytes,
+  overwriteValueInPlace,
+  readRecord,
+  rebuildInto,
+  record,
+  repointSlot,
+  slotOffset,
+  type SegmentView,
+  type ValueSource,
+} from './segment.js';
+import { FrozenTable, Segment, type FrozenOwner } from './generation.js';
+
+/** Keys up to 1 MiB and values up to 64 MiB by default; SPEC.md requires at least 64 KiB / 64 MiB. */
+export const kDefaultKeyMaxBytes = 1024 * 1024;
+export const kDefaultValueMaxBytes = 64 * 1024 * 1024;
+/** SharedArrayBuffers past 2 GiB are not dependable across platforms. */
+export const kRecordHardMaxBytes = 2 * 1024 * 1024 * 1024 - 64;
+/** A directory of 2^24 entries is 64 MiB and addresses ~25 billion keys; deeper means a hash flood. */
+export const kDirectoryDepthMax = 24;
+/** Compact (rather than split) only when the survivors fill at most this share of a heap. */
+const kCompactLiveShareMax = 0.75;
+/** Segments released per step when a cleared table is reclaimed in the background. */
+const kReclaimSegmentsPerStep = 512;
+
+
+const kWriteUpsert = 0;
+const kWriteInsert = 1;
+const kWriteUpdate = 2;
+
+export interface TableOptions {
+  pool?: BufferPool;
+  seed?: number;
+  keyMaxBytes?: number;
+  valueMaxBytes?: number;
+}
+
+export interface TableStats {
+  entryCount: number;
+  segmentCount: number;
+  directoryDepth: number;
+  /** Bytes held by live segments (meta + heap) and out-of-line records. */
+  dataBytes: number;
+  blobBytes: number;
+  /** Bytes held only because a frozen generation still needs them (copy-on-write memory). */
+  cowBytesNow: number;
+  cowBytesPeak: number;
+  cowCopyCount: number;
+  activeFrozenCount: number;
+  generation: number;
+}
+
+export type Bytes = Uint8Array;
+export type KeyInput = string | Uint8Array;
+export type ValueInput = string | Uint8Array;
+
+interface GraveyardBatch {
+  segments: Segment[];
+  diedGen: number;
+  next: number;
+}
+
+export class Table implements FrozenOwner {
+  readonly pool: BufferPool;
+  readonly seed: number;
+  readonly keyMaxBytes: number;
+  readonly valueMaxBytes: number;
+
+  private directory: Int32Array = new Int32Array(1);
+  private globalDepth = 0;
+  private segments: Segment[] = [];
+  private count = 0;
+  /** Generation that live writes belong to. */
+  private gen = 1;
+  /** Newest generation still held by an unreleased FrozenTable, or -1. */
+  private heldGen = -1;
+  private readonly active: FrozenTable[] = [];
+  private readonly statusPool: Int32Array[] = [];
+  private readonly graveyard: GraveyardBatch[] = [];
+  private reclaimScheduled = false;
+
+  private cowBytes = 0;
+  private cowBytesPeak = 0;
+  private cowCopyCount = 0;
+
+  // The prepared key of the current operation (set by prepareKey; avoids tuple allocation).
+  private keyBytes: Uint8Array = new Uint8Array(0);
+  private keyOffset = 0;
+  private keyLength = 0;
+  private keyHash = 0;
+  private keyScratch = new Uint8Array(256);
+  /** The segment the last successful `lookup` found its record in. */
+  private foundSegment: Segment | null = null;
+
+  constructor(options: TableOptions = {}) {
+    this.pool = options.pool ?? new BufferPool();
+    this.seed = (options.seed ?? randomSeed()) >>> 0;
+    this.keyMaxBytes = options.keyMaxBytes ?? kDefaultKeyMaxBytes;
+    this.valueMaxBytes = options.valueMaxBytes ?? kDefaultValueMaxBytes;
+    if (this.keyMaxBytes > kRecordHardMaxBytes || this.valueMaxBytes > kRecordHardMaxBytes) {
+      throw new FrostError(ErrorCode.badOption, `key and value limits must be at most ${kRecordHardMaxBytes} bytes`);
+    }
+    this.segments.push(this.newSegment(0, 0));
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  // ---------------------------------------------------------------- keys and values
+
+  private prepareKey(key: KeyInput): void {
+    if (typeof key === 'string') {
+      this.prepareStringKey(key);
+    } else {
+      if (key.length > this.keyMaxBytes) this.keyTooLarge(key.length);
+      this.keyBytes = key;
+      this.keyOffset = 0;
+      this.keyLength = key.length;
+      this.keyHash = hashBytes(this.seed, key, 0, key.length);
+    }
+  }
+
+  private prepareStringKey(key: string): void {
+    const length = key.length;
+    if (length > this.keyScratch.length) this.growKeyScratch(length);
+    const scratch = this.keyScratch;
+    let h = (this.seed ^ kFnvOffsetBasis) | 0;
+    for (let i = 0; i < length; i++) {
+      const c = key.charCodeAt(i);
+      if (c > 0x7f) {
+        this.prepareUtf8Key(key);
+        return;
+      }
+      scratch[i] = c;
+      h = Math.imul(h ^ c, kFnvPrime);
+    }
+    if (length > this.keyMaxBytes) this.keyTooLarge(length);
+    this.keyBytes = scratch;
+    this.keyOffset = 0;
+    this.keyLength = length;
+    this.keyHash = finishHash(h, length);
+  }
+
+  private prepareUtf8Key(key: string): void {
+    const length = Buffer.byteLength(key, 'utf8');
+    if (length > this.keyMaxBytes) this.keyTooLarge(length);
+    if (length > this.keyScratch.length) this.growKeyScratch(length);
+    const written = Buffer.from(this.keyScratch.buffer, this.keyScratch.byteOffset, this.keyScratch.length).write(key, 0, 'utf8');
+    assert(written === length, 'utf8 key length mismatch');
+    this.keyBytes = this.keyScratch;
+    this.keyOffset = 0;
+    this.keyLength = length;
+    this.keyHash = hashBytes(this.seed, this.keyScratch, 0, length);
+  }
+
+  private growKeyScratch(length: number): void {
+    let size = this.keyScratch.length;
+    while (size < length) size *= 2;
+    this.keyScratch = new Uint8Array(Math.min(size, Math.max(length, this.keyMaxBytes)));
+  }
+
+  private keyTooLarge(length: number): never {
+    throw new FrostError(ErrorCode.keyTooLarge, `key of ${length} bytes exceeds the limit of ${this.keyMaxBytes} bytes`);
+  }
+
+  private valueTooLarge(length: number): never {
+    throw new FrostError(ErrorCode.valueTooLarge, `value of ${length} bytes exceeds the limit of ${this.valueMaxBytes} bytes`);
+  }
+
+  // ---------------------------------------------------------------- directory
+
+  private segmentFor(hash: number): Segment {
+    const index = this.globalDepth === 0 ? 0 : hash >>> (32 - this.globalDepth);
+    return this.segments[this.directory[index] as number] as Segment;
+  }
+
+  private newSegment(depth: number, prefix: number): Segment {
+    const heap = this.pool.takeHeap();
+    heap.refs = 1;
+    heap.liveRefs = 1;
+    const segment = new Segment(this.pool.takeMeta(), heap, this.gen);
+    initSegment(segment, depth, prefix);
+    return segment;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /**
+   * Find `key`; on success the record cursor of segment.ts (`record.bytes`, `valueOffset`,
+   * `valueLength`) points at the value until the next table operation.
+   */
+  lookup(key: KeyInput): boolean {
+    this.prepareKey(key);
+    const segment = this.segmentFor(this.keyHash);
+    const slot = findSlot(segment, this.keyHash, this.keyBytes, this.keyOffset, this.keyLength);
+    if (slot < 0) return false;
+    readRecord(segment, slotOffset(segment.meta[kMetaHeaderWords + slot] as number));
+    this.foundSegment = segment;
+    return true;
+  }
+
+  has(key: KeyInput): boolean {
+    this.prepareKey(key);
+    const segment = this.segmentFor(this.keyHash);
+    return findSlot(segment, this.keyHash, this.keyBytes, this.keyOffset, this.keyLength) >= 0;
+  }
+
+  /** A copy of the value, or undefined. */
+  get(key: KeyInput): Buffer | undefined {
+    if (!this.lookup(key)) return undefined;
+    return copyOut(record.bytes, record.valueOffset, record.valueLength);
+  }
+
+  /** The value decoded as UTF-8, or undefined. */
+  getString(key: KeyInput): string | undefined {
+    if (!this.lookup(key)) return undefined;
+    if (!record.outOfLine) {
+      return (this.foundSegment as Segment).heapBuffer.toString(
+        'utf8',
+        record.valueOffset,
+        record.valueOffset + record.valueLength,
+      );
+    }
+    const bytes = record.bytes;
+    return Buffer.from(bytes.buffer, bytes.byteOffset + record.valueOffset, record.valueLength).toString('utf8');
+  }
+
+  /** Length in bytes of the value, or -1. */
+  valueLength(key: KeyInput): number {
+    return this.lookup(key) ? record.valueLength : -1;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /** Insert or replace. */
+  set(key: KeyInput, value: ValueInput): void {
+    this.prepareKey(key);
+    this.writeValue(kWriteUpsert, value);
+  }
+
+  /** Insert only if absent; returns whether it was inserted. */
+  insert(key: KeyInput, value: ValueInput): boolean {
+    this.prepareKey(key);
+    return this.writeValue(kWriteInsert, value);
+  }
+
+  /** Replace only if present; returns whether it was replaced. */
+  update(key: KeyInput, value: ValueInput): boolean {
+    this.prepareKey(key);
+    return this.writeValue(kWriteUpdate, value);
+  }
+
+  private writeValue(mode: number, value: ValueInput): boolean {
+    // Strings are written straight into the heap once their UTF-8 length is known.
+    const length = typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.length;
+    return this.write(mode, value, 0, length);
+  }
+
+  /**
+   * Write `key` with value bytes `value[valueOffset, +valueLength)`. The value must not view
+   * this table's own memory (a rebuild may recycle it before the bytes are copied).
+   */
+  writeBytes(key: KeyInput, mode: 'upsert' | 'insert' | 'update', value: Uint8Array, valueOffset: number, valueLength: number): boolean {
+    this.prepareKey(key);
+    return this.write(mode === 'upsert' ? kWriteUpsert : mode === 'insert' ? kWriteInsert : kWriteUpdate, value, valueOffset, valueLength);
+  }
+
+  private write(mode: number, value: ValueSource, valueOffset: number, valueLength: number): boolean {
+    if (valueLength > this.valueMaxBytes) this.valueTooLarge(valueLength);
+    const hash = this.keyHash;
+    const needBytes = entryHeapBytes(this.keyLength, valueLength);
+    for (;;) {
+      const segment = this.segmentFor(hash);
+      const slot = findSlot(segment, hash, this.keyBytes, this.keyOffset, this.keyLength);
+      if (slot >= 0) {
+        if (mode === kWriteInsert) return false;
+        const target = this.writable(segment);
+        if (target === segment && segment.heap.refs === 1) {
+          if (overwriteValueInPlace(target, slot, value, valueOffset, valueLength)) return true;
+        }
+        if (!hasHeapRoom(target, needBytes)) {
+          this.makeRoom(target, needBytes);
+          continue;
+        }
+        const offset = appendRecord(target, hash, this.keyBytes, this.keyOffset, this.keyLength, value, valueOffset, valueLength);
+        repointSlot(target, slot, offset);
+        return true;
+      }
+      if (mode === kWriteUpdate) return false;
+      if (!hasRoom(segment, needBytes)) {
+        this.makeRoom(segment, needBytes);
+        continue;
+      }
+      const target = this.writable(segment);
+      const offset = appendRecord(target, hash, this.keyBytes, this.keyOffset, this.keyLength, value, valueOffset, valueLength);
+      insertSlot(target, hash, offset);
+      this.count++;
+      return true;
+    }
+  }
+
+  delete(key: KeyInput): boolean {
+    this.prepareKey(key);
+    const segment = this.segmentFor(this.keyHash);
+    const slot = findSlot(segment, this.keyHash, this.keyBytes, this.keyOffset, this.keyLength);
+    if (slot < 0) return false;
+    deleteSlot(this.writable(segment), slot);
+    this.count--;
+    return true;
+  }
+
+  /** Remove every entry in O(1); old segments are reclaimed in the background. */
+  clear(): void {
+    if (this.count === 0 && this.segments.length === 1) return;
+    this.graveyard.push({ segments: this.segments, diedGen: this.gen, next: 0 });
+    this.segments = [this.newSegment(0, 0)];
+    this.directory = new Int32Array(1);
+    this.globalDepth = 0;
+    this.count = 0;
+    this.scheduleReclaim();
+  }
+
+  // ---------------------------------------------------------------- rebuilds
+
+  private makeRoom(segment: Segment, needBytes: number): void {
+    const live = liveHeapBytes(segment);
+    const garbage = segment.meta[kMetaGarbageBytes] as number;
+    if (entryCount(segment) < kSlotsUsedMax && garbage >= needBytes && live + needBytes <= kHeapBytes * kCompactLiveShareMax) {
+      this.compact(segment);
+    } else {
+      this.split(segment);
+    }
+  }
+
+  private compact(segment: Segment): void {
+    const fresh = this.newSegment(segment.meta[kMetaLocalDepth] as number, segment.meta[kMetaPrefix] as number);
+    rebuildInto(segment, fresh, null, 0);
+    fresh.idx = segment.idx;
+    this.segments[segment.idx] = fresh;
+    this.retire(segment, this.gen);
+  }
+
+  private split(segment: Segment): void {
+    const depth = segment.meta[kMetaLocalDepth] as number;
+    const prefix = segment.meta[kMetaPrefix] as number;
+    if (depth >= kDirectoryDepthMax || depth >= kDepthMax) {
+      throw new FrostError(
+        ErrorCode.tableFull,
+        `a segment reached directory depth ${depth}: too many keys share one hash prefix (a hash flood?)`,
+      );
+    }
+    if (depth === this.globalDepth) this.growDirectory();
+    const low = this.newSegment(depth + 1, prefix * 2);
+    const high = this.newSegment(depth + 1, prefix * 2 + 1);
+    rebuildInto(segment, low, high, 31 - depth);
+    low.idx = segment.idx;
+    high.idx = this.segments.length;
+    this.segments[segment.idx] = low;
+    this.segments.push(high);
+    const shift = this.globalDepth - depth;
+    const start = prefix * 2 ** shift;
+    const half = 2 ** (shift - 1);
+    this.directory.fill(high.idx, start + half, start + 2 * half);
+    this.retire(segment, this.gen);
+  }
+
+  private growDirectory(): void {
+    const old = this.directory;
+    const grown = new Int32Array(old.length * 2);
+    for (let i = 0; i < old.length; i++) {
+      const index = old[i] as number;
+      grown[2 * i] = index;
+      grown[2 * i + 1] = index;
+    }
+    this.directory = grown;
+    this.globalDepth++;
+  }
+
+  // ---------------------------------------------------------------- generations
+
+  /**
+   * Cut: hand out the current segment list and start a new generation. O(segments) pointer
+   * copy, no data copy, no allocation of shared memory.
+   */
+  freeze(): FrozenTable {
+    const frozen = new FrozenTable(this, this.gen, this.segments.slice());
+    this.active.push(frozen);
+    this.heldGen = this.gen;
+    this.gen++;
+    return frozen;
+  }
+
+  /** The segment itself if writes may go to it in place, else its copy-on-write replacement. */
+  private writable(segment: Segment): Segment {
+    if (segment.cowGen > this.heldGen) return segment;
+    return this.copyIfHeld(segment);
+  }
+
+  private copyIfHeld(segment: Segment): Segment {
+    if (!this.heldByActive(segment)) {
+      segment.cowGen = this.gen;
+      return segment;
+    }
+    const heap = segment.heap;
+    const copy = new Segment(this.pool.takeMeta(), heap, this.gen);
+    copy.meta.set(segment.meta);
+    copy.blobs = segment.blobs === null ? null : new Map(segment.blobs);
+    copy.idx = segment.idx;
+    heap.refs++;
+    heap.liveRefs++;
+    this.segments[segment.idx] = copy;
+    this.cowCopyCount++;
+    this.retire(segment, this.gen);
+    return copy;
+  }
+
+  /** Whether some unreleased frozen generation contains `segment` and has not finished it. */
+  private heldByActive(segment: Segment): boolean {
+    for (let i = 0; i < this.active.length; i++) {
+      const frozen = this.active[i] as FrozenTable;
+      if (segment.bornGen <= frozen.gen && frozen.gen < segment.diedGen && !frozen.isDone(segment.idx)) return true;
+    }
+    return false;
+  }
+
+  /** A segment leaves the live table at generation `diedGen`. */
+  private retire(segment: Segment, diedGen: number): void {
+    segment.diedGen = diedGen;
+    const heap = segment.heap;
+    heap.liveRefs--;
+    if (this.heldByActive(segment)) {
+      segment.deferred = true;
+      this.addCowBytes(kMetaBytes);
+      this.heapAccounting(heap);
+    } else {
+      this.freeSegment(segment);
+    }
+  }
+
+  private freeSegment(segment: Segment): void {
+    assert(!segment.freed, 'segment freed twice');
+    segment.freed = true;
+    if (segment.deferred) this.addCowBytes(-kMetaBytes);
+    this.pool.giveMeta(segment.metaBuffer);
+    const heap = segment.heap;
+    heap.refs--;
+    this.heapAccounting(heap);
+    if (heap.refs === 0) this.pool.giveHeap(heap);
+    segment.blobs = null;
+  }
+
+  /** A heap referenced only by frozen segments is copy-on-write memory. */
+  private heapAccounting(heap: HeapBuffer): void {
+    const frozenOnly = heap.refs > 0 && heap.liveRefs === 0;
+    if (frozenOnly !== heap.countedAsCow) {
+      heap.countedAsCow = frozenOnly;
+      this.addCowBytes(frozenOnly ? kHeapBytes : -kHeapBytes);
+    }
+  }
+
+  private addCowBytes(delta: number): void {
+    this.cowBytes += delta;
+    if (this.cowBytes > this.cowBytesPeak) this.cowBytesPeak = this.cowBytes;
+  }
+
+  /** Forget the peak (called at the start of each save, so each save reports its own). */
+  resetCowPeak(): void {
+    this.cowBytesPeak = this.cowBytes;
+  }
+
+  takeStatus(length: number): Int32Array {
+    for (let i = 0; i < this.statusPool.length; i++) {
+      const candidate = this.statusPool[i] as Int32Array;
+      if (candidate.length >= length) {
+        this.statusPool.splice(i, 1);
+        const view = candidate.length === length ? candidate : new Int32Array(candidate.buffer, 0, length);
+        view.fill(0);
+        return view;
+      }
+    }
+    return new Int32Array(new SharedArrayBuffer(Math.max(length, 64) * 4), 0, length);
+  }
+
+  reclaimFrozenRange(frozen: FrozenTable, from: number, to: number): void {
+    for (let i = from; i < to; i++) {
+      const segment = frozen.segments[i] as Segment;
+      if (segment.deferred && !segment.freed && !this.heldByActive(segment)) this.freeSegment(segment);
+    }
+  }
+
+  releaseFrozen(frozen: FrozenTable): void {
+    const at = this.active.indexOf(frozen);
+    assert(at >= 0, 'released a frozen generation this table does not hold');
+    this.active.splice(at, 1);
+    let newest = -1;
+    for (const other of this.active) if (other.gen > newest) newest = other.gen;
+    this.heldGen = newest;
+    for (const segment of frozen.segments) {
+      if (segment.deferred && !segment.freed && !this.heldByActive(segment)) this.freeSegment(segment);
+    }
+    const status = frozen.peekStatus();
+    if (status !== null) this.statusPool.push(new Int32Array(status.buffer));
+  }
+
+  private scheduleReclaim(): void {
+    if (this.reclaimScheduled) return;
+    this.reclaimScheduled = true;
+    setImmediate(() => {
+      this.reclaimScheduled = false;
+      if (this.reclaimStep(kReclaimSegmentsPerStep)) this.scheduleReclaim();
+    });
+  }
+
+  /** Retire up to `budget` cleared segments; returns whether more remain. */
+  reclaimStep(budget: number): boolean {
+    while (budget > 0 && this.graveyard.length > 0) {
+      const batch = this.graveyard[0] as GraveyardBatch;
+      while (budget > 0 && batch.next < batch.segments.length) {
+        this.retire(batch.segments[batch.next] as Segment, batch.diedGen);
+        batch.next++;
+        budget--;
+      }
+      if (batch.next === batch.segments.length) this.graveyard.shift();
+    }
+    return this.graveyard.length > 0;
+  }
+
+  // ---------------------------------------------------------------- iteration
+
+  /**
+   * Entries as they were when iteration started (a frozen generation underneath), so writes
+   * during iteration neither show up nor break it. Break out of the loop to release it early.
+   */
+  *entries(): IterableIterator<[Buffer, Buffer]> {
+    const frozen = this.freeze();
+    try {
+      for (let i = 0; i < frozen.segments.length; i++) {
+        const segment = frozen.segments[i] as Segment;
+        const pairs: Array<[Buffer, Buffer]> = [];
+        forEachRecord(segment, () => {
+          pairs.push([
+            copyOut(record.bytes, record.keyOffset, record.keyLength),
+            copyOut(record.bytes, record.valueOffset, record.valueLength),
+          ]);
+        });
+        frozen.markDone(i);
+        frozen.reclaimDone(i, i + 1);
+        yield* pairs;
+      }
+    } finally {
+      frozen.release();
+    }
+  }
+
+  *keys(): IterableIterator<Buffer> {
+    for (const [key] of this.entries()) yield key;
+  }
+
+  [Symbol.iterator](): IterableIterator<[Buffer, Buffer]> {
+    return this.entries();
+  }
+
+  /**
+   * Visit up to `limit` live keys synchronously (no generation, no copy): the callback gets the
+   * bytes in place and must not write to the table.
+   */
+  scanKeys(limit: number, visit: (bytes: Uint8Array, offset: number, length: number) => void): number {
+    let seen = 0;
+    for (const segment of this.segments) {
+      if (seen >= limit) break;
+      seen += forEachRecord(segment, () => visit(record.bytes, record.keyOffset, record.keyLength), limit - seen);
+    }
+    return seen;
+  }
+
+  // ---------------------------------------------------------------- loading
+
+  /**
+   * Replace the (empty) table's contents with segments built elsewhere (a loading worker).
+   * Every (depth, prefix) pair must tile the hash space exactly once.
+   */
+  adoptSegments(parts: Array<{ meta: SharedArrayBuffer; heap: SharedArrayBuffer; blobs: Array<[number, Uint8Array]> | null }>): void {
+    assert(this.count === 0, 'segments can only be adopted into an empty table');
+    let depthMax = 0;
+    const built: Segment[] = [];
+    let total = 0;
+    for (const part of parts) {
+      const heap = this.pool.adoptHeap(part.heap);
+      heap.refs = 1;
+      heap.liveRefs = 1;
+      const segment = new Segment(this.pool.adoptMeta(part.meta), heap, this.gen);
+      if (part.blobs !== null) segment.blobs = new Map(part.blobs);
+      const depth = segment.meta[kMetaLocalDepth] as number;
+      if (depth > depthMax) depthMax = depth;
+      total += entryCount(segment);
+      built.push(segment);
+    }
+    if (built.length === 0) return;
+    if (depthMax > kDirectoryDepthMax) {
+      throw new FrostError(ErrorCode.tableFull, `loaded segment depth ${depthMax} exceeds the directory limit`);
+    }
+    const directory = new Int32Array(2 ** depthMax).fill(-1);
+    built.forEach((segment, index) => {
+      segment.idx = index;
+      const depth = segment.meta[kMetaLocalDepth] as number;
+      const prefix = segment.meta[kMetaPrefix] as number;
+      const span = 2 ** (depthMax - depth);
+      const start = prefix * span;
+      for (let i = start; i < start + span; i++) {
+        if (directory[i] !== -1) throw new FrostError('ERR_LOAD_LAYOUT', `segments overlap at directory slot ${i}`);
+        directory[i] = index;
+      }
+    });
+    for (let i = 0; i < directory.length; i++) {
+      if (directory[i] === -1) throw new FrostError('ERR_LOAD_LAYOUT', `no segment covers directory slot ${i}`);
+    }
+    for (const segment of this.segments) this.retire(segment, this.gen);
+    this.segments = built;
+    this.directory = directory;
+    this.globalDepth = depthMax;
+    this.count = total;
+  }
+
+  // ---------------------------------------------------------------- stats
+
+  stats(): TableStats {
+    let blobBytes = 0;
+    for (const segment of this.segments) {
+      if (segment.blobs !== null) for (const blob of segment.blobs.values()) blobBytes += blob.byteLength;
+    }
+    return {
+      entryCount: this.count,
+      segmentCount: this.segments.length,
+      directoryDepth: this.globalDepth,
+      dataBytes: this.segments.length * (kMetaBytes + kHeapBytes) + blobBytes,
+      blobBytes,
+      cowBytesNow: this.cowBytes,
+      cowBytesPeak: this.cowBytesPeak,
+      cowCopyCount: this.cowCopyCount,
+      activeFrozenCount: this.active.length,
+      generation: this.gen,
+    };
+  }
+
+  /** Internal consistency check for tests: directory, counts and slot placement agree. */
+  checkInvariants(): void {
+    let total = 0;
+    for (let i = 0; i < this.directory.length; i++) {
+      const segment = this.segments[this.directory[i] as number];
+      assert(segment !== undefined, `directory slot ${i} points nowhere`);
+      const depth = segment.meta[kMetaLocalDepth] as number;
+      const prefix = segment.meta[kMetaPrefix] as number;
+      assert(depth <= this.globalDepth, 'local depth above global depth');
+      const expected = depth === 0 ? 0 : Math.floor(i / 2 ** (this.globalDepth - depth));
+      assert(expected === prefix, `directory slot ${i} maps to a segment with the wrong prefix`);
+    }
+    for (const segment of this.segments) {
+      assert(!segment.freed && segment.diedGen === Number.POSITIVE_INFINITY, 'a live segment is retired');
+      const n = forEachRecord(segment, () => undefined);
+      assert(n === entryCount(segment), 'entry count disagrees with the slot array');
+      total += n;
+    }
+    assert(total === this.count, `table count ${this.count} disagrees with segments ${total}`);
+    assert(kSlotCount > kSlotsUsedMax, 'slot limit');
+  }
+
+  /** Frozen generations not yet released (for tests and status). */
+  get activeFrozenCount(): number {
+    return this.active.length;
+  }
+}
+
+export function copyOut(bytes: Uint8Array, offset: number, length: number): Buffer {
+  const out = Buffer.allocUnsafe(length);
+  if (length <= 48) {
+    for (let i = 0; i < length; i++) out[i] = bytes[offset + i] as number;
+  } else {
+    out.set(bytes.subarray(offset, offset + length));
+  }
+  return out;
+}
+
+/** Visit every record of a segment (up to `limit`); the record cursor is valid in `visit`. */
+export function forEachRecord(segment: SegmentView, visit: () => void, limit = Number.POSITIVE_INFINITY): number {
+  let seen = 0;
+  const meta = segment.meta;
+  for (let i = 0; i < kSlotCount && seen < limit; i++) {
+    const slot = meta[kMetaHeaderWords + i] as number;
+    if (slot === 0) continue;
+    readRecord(segment, slotOffset(slot));
+    visit();
+    seen++;
+  }
+  return seen;
+}
+
+export { kSegmentStatusDone };

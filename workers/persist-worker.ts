@@ -1,0 +1,41 @@
+/**
+ * Piscina entry point for persistence work. Every task is an object with a `kind`; the default
+ * export dispatches on it. The logic lives in src/ so it can be tested on its own; this file
+ * only wires it to the pool.
+ */
+
+import { addSegment, emptyDigest, type Digest } from '../src/table/digest.js';
+import type { FrozenSegmentWire } from '../src/table/generation.js';
+import { kSegmentStatusDone } from '../src/table/layout.js';
+import { viewFromWire } from '../src/table/wire.js';
+
+export interface DigestTask {
+  kind: 'digest';
+  segments: FrozenSegmentWire[];
+  status: Int32Array;
+  statusIndexes: number[];
+  /** Optional pause between segments, so tests can interleave main-thread writes. */
+  pauseEverySegmentMs?: number;
+}
+
+/** Digest frozen segments, marking each done in the shared status array as it finishes. */
+export async function digest(task: DigestTask): Promise<Digest> {
+  const result = emptyDigest();
+  for (let i = 0; i < task.segments.length; i++) {
+    addSegment(result, viewFromWire(task.segments[i] as FrozenSegmentWire));
+    Atomics.store(task.status, task.statusIndexes[i] as number, kSegmentStatusDone);
+    if (task.pauseEverySegmentMs !== undefined) await new Promise((resolve) => setTimeout(resolve, task.pauseEverySegmentMs));
+  }
+  return result;
+}
+
+export type WorkerTask = DigestTask;
+
+export default async function handle(task: WorkerTask): Promise<unknown> {
+  switch (task.kind) {
+    case 'digest':
+      return digest(task);
+    default:
+      throw new Error(`unknown worker task ${JSON.stringify((task as { kind?: unknown }).kind)}`);
+  }
+}
