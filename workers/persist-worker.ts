@@ -1,13 +1,32 @@
 /**
  * Piscina entry point for persistence work. Every task is an object with a `kind`; the default
- * export dispatches on it. The logic lives in src/ so it can be tested on its own; this file
- * only wires it to the pool.
+ * export dispatches on it. The logic lives in src/persist (and src/table for digests) so it can
+ * be tested on its own; this file only wires it to the pool.
  */
 
 import { addSegment, emptyDigest, type Digest } from '../src/table/digest.js';
 import type { FrozenSegmentWire } from '../src/table/generation.js';
 import { kSegmentStatusDone } from '../src/table/layout.js';
 import { viewFromWire } from '../src/table/wire.js';
+import { encodeTask, type EncodeTask } from '../src/persist/encode.js';
+import { decodeTask, type DecodeTask } from '../src/persist/decode.js';
+import { commitTask, recoverTask, removeTask, type CommitTask, type RecoverTask, type RemoveTask } from '../src/persist/commit.js';
+import {
+  copySaveTask,
+  diskUsageTask,
+  findSavesTask,
+  installRestoreTask,
+  listSnapshotsTask,
+  pruneTask,
+  readManifestTask,
+  type CopySaveTask,
+  type DiskUsageTask,
+  type FindSavesTask,
+  type InstallRestoreTask,
+  type ListSnapshotsTask,
+  type PruneTask,
+  type ReadManifestTask,
+} from '../src/persist/dirs.js';
 
 export interface DigestTask {
   kind: 'digest';
@@ -29,12 +48,49 @@ export async function digest(task: DigestTask): Promise<Digest> {
   return result;
 }
 
-export type WorkerTask = DigestTask;
+export type WorkerTask =
+  | DigestTask
+  | EncodeTask
+  | DecodeTask
+  | CommitTask
+  | RemoveTask
+  | RecoverTask
+  | ReadManifestTask
+  | ListSnapshotsTask
+  | PruneTask
+  | DiskUsageTask
+  | FindSavesTask
+  | CopySaveTask
+  | InstallRestoreTask;
 
 export default async function handle(task: WorkerTask): Promise<unknown> {
   switch (task.kind) {
     case 'digest':
       return digest(task);
+    case 'encode':
+      return encodeTask(task);
+    case 'decode':
+      return decodeTask(task);
+    case 'commit':
+      return commitTask(task);
+    case 'remove':
+      return removeTask(task);
+    case 'recover':
+      return recoverTask(task);
+    case 'readManifest':
+      return readManifestTask(task);
+    case 'listSnapshots':
+      return listSnapshotsTask(task);
+    case 'prune':
+      return pruneTask(task);
+    case 'diskUsage':
+      return diskUsageTask(task);
+    case 'findSaves':
+      return findSavesTask(task);
+    case 'copySave':
+      return copySaveTask(task);
+    case 'installRestore':
+      return installRestoreTask(task);
     default:
       throw new Error(`unknown worker task ${JSON.stringify((task as { kind?: unknown }).kind)}`);
   }

@@ -257,7 +257,7 @@ export class Engine {
    * listed (their definitions are saved) but not frozen (their data is not).
    */
   freeze(): EngineCut {
-    this.checkOpen();
+    // No open check: the final save on shutdown freezes after handles stopped serving.
     const started = performance.now();
     const tables: CutTable[] = [];
     for (const space of this.spaces.values()) {

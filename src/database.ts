@@ -1,0 +1,191 @@
+/**
+ * Database: the embedded API (SPEC.md section 8). One object owns the engine, the worker pool
+ * and persistence for one data directory; the server wraps the same object.
+ *
+ * Guarantees: `open()` resolves only after the live save is loaded (or refuses to, with the
+ * file and check named); reads and writes through handles are synchronous and never wait on
+ * disk; `close()` resolves after the final save (unless disabled) and releases the data
+ * directory lock and the worker threads.
+ */
+
+import { resolve } from 'node:path';
+import { Engine } from './engine/engine.js';
+import type { TableHandle } from './engine/handle.js';
+import { parseModel, type TableModel } from './engine/model.js';
+import { parseEntity } from './engine/names.js';
+import { withDefaults, type FrostConfig, type PartialConfig } from './config/types.js';
+import { createWorkerPool, defaultWorkerThreads, type WorkerPool } from './persist/worker-pool.js';
+import { Persistence, type FaultInjector, type LiveSaveResult, type PersistenceStatus, type SnapshotResult } from './persist/persistence.js';
+import { ErrorCode, FrostError } from './util/errors.js';
+import { silentLogger, type Logger } from './util/log.js';
+
+export interface OpenOptions {
+  /** No data directory, no saves: a purely in-memory database. */
+  inMemory?: boolean;
+  /** Run the final live save on close (default true; the server's --nosave turns it off). */
+  saveOnShutdown?: boolean;
+  logger?: Logger;
+  /** Testing hook: make the file-system seam fail (see src/persist/fs-seam.ts). */
+  faults?: FaultInjector;
+}
+
+export interface DatabaseStatus {
+  keyCount: number;
+  tableCount: number;
+  keyspaceCount: number;
+  dataBytes: number;
+  heapUsedBytes: number;
+  readOnly: boolean;
+  persistence: PersistenceStatus | null;
+}
+
+export class Database {
+  readonly config: FrostConfig;
+  readonly engine: Engine;
+  private readonly pool: WorkerPool | null;
+  readonly persistence: Persistence | null;
+  private closed = false;
+
+  private constructor(config: FrostConfig, engine: Engine, pool: WorkerPool | null, persistence: Persistence | null) {
+    this.config = config;
+    this.engine = engine;
+    this.pool = pool;
+    this.persistence = persistence;
+  }
+
+  static async open(partial: PartialConfig = {}, options: OpenOptions = {}): Promise<Database> {
+    const config = withDefaults(partial);
+    const engine = new Engine({ keyMaxBytes: config.limits.keyMaxBytes, valueMaxBytes: config.limits.valueMaxBytes });
+    if (options.inMemory === true) return new Database(config, engine, null, null);
+    const pool = createWorkerPool(config.workers.threads > 0 ? config.workers.threads : defaultWorkerThreads());
+    const persistence = new Persistence(
+      engine,
+      pool,
+      {
+        dataDir: resolve(config.server.dataDir),
+        bgsave: config.bgsave,
+        snapshot: config.snapshot,
+        saveOnShutdown: options.saveOnShutdown ?? true,
+        restoreFrom: config.restore,
+      },
+      { logger: options.logger ?? silentLogger, ...(options.faults === undefined ? {} : { faults: options.faults }) },
+    );
+    try {
+      await persistence.open();
+    } catch (error) {
+      await pool.destroy();
+      throw error;
+    }
+    return new Database(config, engine, pool, persistence);
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new FrostError(ErrorCode.closed, 'the database is closed');
+  }
+
+  private needPersistence(): Persistence {
+    this.checkOpen();
+    if (this.persistence === null) throw new FrostError('ERR_IN_MEMORY', 'this database was opened in memory: it has no data directory');
+    return this.persistence;
+  }
+
+  // ------------------------------------------------------------ data
+
+  /** A handle on `ks:tbl` (default `default:default`). */
+  table(entity = 'default:default'): TableHandle {
+    this.checkOpen();
+    return this.engine.table(entity);
+  }
+
+  createKeyspace(name: string): void {
+    this.checkOpen();
+    this.engine.createKeyspace(name);
+  }
+
+  dropKeyspace(name: string, options: { force?: boolean } = {}): void {
+    this.checkOpen();
+    this.engine.dropKeyspace(name, options);
+  }
+
+  /** Create `ks:tbl` with a model such as `keymap(str,binstr)` or a TableModel object. */
+  createTable(entity: string, model: string | TableModel = 'keymap(binstr,binstr)', options: { volatile?: boolean } = {}): void {
+    this.checkOpen();
+    const parsed = typeof model === 'string' ? parseModel(model, options.volatile === true ? ['volatile'] : []) : model;
+    this.engine.createTable(entity, options.volatile === undefined ? parsed : { ...parsed, volatile: options.volatile });
+  }
+
+  dropTable(entity: string): void {
+    this.checkOpen();
+    this.engine.dropTable(entity);
+  }
+
+  keyspaces(): string[] {
+    this.checkOpen();
+    return this.engine.keyspaceNames();
+  }
+
+  tables(keyspace: string): string[] {
+    this.checkOpen();
+    return this.engine.tableNames(keyspace);
+  }
+
+  describeTable(entity: string): TableModel {
+    this.checkOpen();
+    return this.engine.describe(parseEntity(entity, null));
+  }
+
+  // ------------------------------------------------------------ persistence
+
+  /** Save to data/ks now (skipped when nothing changed since the last live save). */
+  save(): Promise<LiveSaveResult> {
+    return this.needPersistence().liveSave('manual');
+  }
+
+  /**
+   * MKSNAP: without a name a local snapshot in snaps/ (needs snapshots configured), with a name
+   * a named snapshot in rsnap/<name>. Resolves once the snapshot is durable and published; the
+   * result's `code` says what happened (`ok`, `disabled`, `busy`, `invalid-name`, `duplicate`,
+   * `failed`).
+   */
+  snapshot(name?: string): Promise<SnapshotResult> {
+    const persistence = this.needPersistence();
+    return name === undefined ? persistence.mkSnapshot() : persistence.mkNamedSnapshot(name);
+  }
+
+  status(): DatabaseStatus {
+    const stats = this.engine.stats();
+    return {
+      keyCount: stats.keyCount,
+      tableCount: stats.tableCount,
+      keyspaceCount: this.engine.keyspaceNames().length,
+      dataBytes: stats.dataBytes,
+      heapUsedBytes: process.memoryUsage().heapUsed,
+      readOnly: this.engine.readOnly,
+      persistence: this.persistence?.status() ?? null,
+    };
+  }
+
+  /**
+   * Stop serving, finish in-flight snapshots, run the final save (retrying every 10 s until it
+   * succeeds or `signal` aborts), release the data directory and the worker threads.
+   */
+  async close(options: { signal?: AbortSignal; retryEveryMs?: number } = {}): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.engine.markClosed();
+    try {
+      await this.persistence?.close(options);
+    } finally {
+      await this.pool?.destroy();
+    }
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}
+
+/** Open a database: the same config object as the server (see src/config/types.ts). */
+export function open(config: PartialConfig = {}, options: OpenOptions = {}): Promise<Database> {
+  return Database.open(config, options);
+}

@@ -1,0 +1,254 @@
+/**
+ * Reading data files back (runs in worker threads): verify a file against its manifest entry,
+ * and optionally build table segments straight from it into new SharedArrayBuffers that the
+ * main thread adopts without copying.
+ *
+ * Guarantees:
+ * - Nothing is built from a file whose size or crc32 disagrees with the manifest; every
+ *   structural problem (bad header, a record in the wrong block, a duplicate key, counts that
+ *   disagree, trailing bytes) is a FormatError naming the file and the check.
+ * - Reads never run past the file's bytes, whatever they contain.
+ */
+
+import { crc32 } from 'node:zlib';
+import { join } from 'node:path';
+import { Unpackr } from 'msgpackr';
+import { hashBytes } from '../table/hash.js';
+import { kHeapBytes, kMetaBytes, entryHeapBytes } from '../table/layout.js';
+import {
+  appendRecord,
+  findSlot,
+  hasRoom,
+  initSegment,
+  insertSlot,
+  rebuildInto,
+  type SegmentView,
+} from '../table/segment.js';
+import { readArrayHeader, readElementHeader } from '../engine/list.js';
+import { isListModel, type TableModel } from '../engine/model.js';
+import { FsFailure, FsSeam, type FaultPlan, type FsFailureInfo } from './fs-seam.js';
+import { FormatError, crc32Hex, kDataFileFormat, kFormatVersion, type ManifestFile } from './format.js';
+
+export interface BuiltSegment {
+  meta: SharedArrayBuffer;
+  heap: SharedArrayBuffer;
+  blobs: Array<[number, Uint8Array]> | null;
+}
+
+export interface DecodeTask {
+  kind: 'decode';
+  /** Absolute path of the save folder. */
+  dir: string;
+  keyspace: string;
+  table: string;
+  model: TableModel;
+  hashSeed: number;
+  file: ManifestFile;
+  /** false: verify only (offline verify, restore pre-check). */
+  build: boolean;
+  faults: FaultPlan | null;
+}
+
+export type DecodeResult =
+  | { ok: true; records: number; sizeBytes: number; segments: BuiltSegment[] }
+  | { ok: false; failure: FsFailureInfo };
+
+const unpackr = new Unpackr({ mapsAsObjects: true });
+
+function readObject(bytes: Buffer, offset: number, file: string, what: string): { value: unknown; end: number } {
+  let result: { value: unknown; end: number } | null = null;
+  try {
+    unpackr.unpackMultiple(bytes.subarray(offset), (value, _start, end) => {
+      result = { value, end: offset + (end ?? 0) };
+      return false;
+    });
+  } catch (error) {
+    throw new FormatError(file, what, (error as Error).message);
+  }
+  if (result === null) throw new FormatError(file, what, 'missing');
+  return result;
+}
+
+function isRecordObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array);
+}
+
+interface Building extends SegmentView {
+  metaSab: SharedArrayBuffer;
+  heapSab: SharedArrayBuffer;
+  depth: number;
+  prefix: number;
+}
+
+function newBuilding(depth: number, prefix: number): Building {
+  const metaSab = new SharedArrayBuffer(kMetaBytes);
+  const heapSab = new SharedArrayBuffer(kHeapBytes);
+  const view: Building = {
+    meta: new Uint32Array(metaSab),
+    heap8: new Uint8Array(heapSab),
+    heap32: new Uint32Array(heapSab),
+    heapBuffer: Buffer.from(heapSab),
+    blobs: null,
+    metaSab,
+    heapSab,
+    depth,
+    prefix,
+  };
+  initSegment(view, depth, prefix);
+  return view;
+}
+
+function covers(segment: Building, hash: number): boolean {
+  return segment.depth === 0 || hash >>> (32 - segment.depth) === segment.prefix;
+}
+
+/**
+ * Builds the segments of one block. A block was one segment when saved, so it normally fits one
+ * segment again; if this build's segments are smaller it splits on the next hash bits.
+ */
+class BlockBuilder {
+  readonly done: Building[] = [];
+  private open: Building[];
+  constructor(depth: number, prefix: number) {
+    this.open = [newBuilding(depth, prefix)];
+  }
+
+  add(file: string, hash: number, bytes: Uint8Array, keyOffset: number, keyLength: number, valueOffset: number, valueLength: number): void {
+    for (;;) {
+      const target = this.open.find((segment) => covers(segment, hash));
+      if (target === undefined) throw new FormatError(file, 'block layout', 'a record hashes outside its block');
+      if (findSlot(target, hash, bytes, keyOffset, keyLength) >= 0) throw new FormatError(file, 'unique keys', 'a key appears twice');
+      const need = entryHeapBytes(keyLength, valueLength);
+      if (hasRoom(target, need)) {
+        const offset = appendRecord(target, hash, bytes, keyOffset, keyLength, bytes, valueOffset, valueLength);
+        insertSlot(target, hash, offset);
+        return;
+      }
+      if (target.depth >= 32) throw new FormatError(file, 'block layout', 'a block cannot be split further');
+      const low = newBuilding(target.depth + 1, target.prefix * 2);
+      const high = newBuilding(target.depth + 1, target.prefix * 2 + 1);
+      rebuildInto(target, low, high, 31 - target.depth);
+      this.open = this.open.filter((segment) => segment !== target).concat([low, high]);
+    }
+  }
+
+  finish(): Building[] {
+    return this.open;
+  }
+}
+
+function decodeFile(task: DecodeTask, seam: FsSeam): { records: number; sizeBytes: number; segments: BuiltSegment[] } {
+  const file = task.file.path;
+  const bytes = seam.readFile(join(task.dir, ...file.split('/')));
+  if (bytes.length !== task.file.sizeBytes) {
+    throw new FormatError(file, 'size', `expected ${task.file.sizeBytes} bytes, found ${bytes.length}`);
+  }
+  const actual = crc32Hex(crc32(bytes));
+  if (actual !== task.file.crc32) throw new FormatError(file, 'checksum', `expected ${task.file.crc32}, computed ${actual}`);
+
+  const header = readObject(bytes, 0, file, 'file header');
+  const h = header.value;
+  if (!isRecordObject(h) || h.format !== kDataFileFormat) throw new FormatError(file, 'file header', 'not a frostkv data file');
+  if (h.version !== kFormatVersion) throw new FormatError(file, 'file header', `unsupported version ${String(h.version)}`);
+  if (h.keyspace !== task.keyspace || h.table !== task.table) {
+    throw new FormatError(file, 'file header', `belongs to ${String(h.keyspace)}:${String(h.table)}, not ${task.keyspace}:${task.table}`);
+  }
+  if (h.key !== task.model.key || h.value !== task.model.value) throw new FormatError(file, 'file header', 'model differs from the manifest');
+
+  const list = isListModel(task.model);
+  const end = bytes.length;
+  let at = header.end;
+  let records = 0;
+  let blocks = 0;
+  const built: BuiltSegment[] = [];
+  for (;;) {
+    const next = readObject(bytes, at, file, 'block header');
+    at = next.end;
+    const block = next.value;
+    if (!isRecordObject(block)) throw new FormatError(file, 'block header', 'not a map');
+    if (block.end === true) {
+      if (block.blocks !== blocks || block.records !== records) {
+        throw new FormatError(file, 'trailer', `says ${String(block.blocks)} blocks / ${String(block.records)} records, file has ${blocks} / ${records}`);
+      }
+      break;
+    }
+    const { depth, prefix, records: count } = block;
+    if (
+      typeof depth !== 'number' || !Number.isInteger(depth) || depth < 0 || depth > 32 ||
+      typeof prefix !== 'number' || !Number.isInteger(prefix) || prefix < 0 || prefix >= 2 ** depth ||
+      typeof count !== 'number' || !Number.isInteger(count) || count < 0
+    ) {
+      throw new FormatError(file, 'block header', 'bad depth, prefix or record count');
+    }
+    const builder = task.build ? new BlockBuilder(depth, prefix) : null;
+    for (let r = 0; r < count; r++) {
+      const [keyOffset, keyLength] = readElementOrFail(bytes, at, end, file, 'key');
+      at = keyOffset + keyLength;
+      let valueOffset: number;
+      let valueLength: number;
+      if (list) {
+        valueOffset = at;
+        at = skipList(bytes, at, end, file);
+        valueLength = at - valueOffset;
+      } else {
+        [valueOffset, valueLength] = readElementOrFail(bytes, at, end, file, 'value');
+        at = valueOffset + valueLength;
+      }
+      if (builder !== null) {
+        const hash = hashBytes(task.hashSeed, bytes, keyOffset, keyLength);
+        builder.add(file, hash, bytes, keyOffset, keyLength, valueOffset, valueLength);
+      }
+    }
+    if (builder !== null) {
+      for (const segment of builder.finish()) {
+        built.push({
+          meta: segment.metaSab,
+          heap: segment.heapSab,
+          blobs: segment.blobs === null || segment.blobs.size === 0 ? null : [...segment.blobs],
+        });
+      }
+    }
+    records += count;
+    blocks++;
+  }
+  if (at !== end) throw new FormatError(file, 'trailer', `${end - at} bytes after the trailer`);
+  if (records !== task.file.records) throw new FormatError(file, 'record count', `manifest says ${task.file.records}, file has ${records}`);
+  return { records, sizeBytes: bytes.length, segments: built };
+}
+
+function readElementOrFail(bytes: Uint8Array, at: number, end: number, file: string, what: string): [number, number] {
+  try {
+    return readElementHeader(bytes, at, end);
+  } catch (error) {
+    throw new FormatError(file, `${what} framing`, (error as Error).message);
+  }
+}
+
+function skipList(bytes: Uint8Array, at: number, end: number, file: string): number {
+  try {
+    const [count, first] = readArrayHeader(bytes, at, end);
+    let offset = first;
+    for (let i = 0; i < count; i++) {
+      const [start, length] = readElementHeader(bytes, offset, end);
+      offset = start + length;
+    }
+    return offset;
+  } catch (error) {
+    throw new FormatError(file, 'list value framing', (error as Error).message);
+  }
+}
+
+export function formatFailure(error: FormatError): FsFailureInfo {
+  return { step: 'verify', path: error.file, code: error.code, message: error.message, injected: false };
+}
+
+export function decodeTask(task: DecodeTask): DecodeResult {
+  const seam = new FsSeam(task.faults);
+  try {
+    return { ok: true, ...decodeFile(task, seam) };
+  } catch (error) {
+    if (error instanceof FsFailure) return { ok: false, failure: error.info };
+    if (error instanceof FormatError) return { ok: false, failure: formatFailure(error) };
+    throw error;
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * The file-system seam: every file-system operation of a save, load, commit, restore or prune
+ * goes through an FsSeam, so tests can fail the Nth operation of a kind, once or persistently.
+ *
+ * Guarantees:
+ * - With no fault plan, each method is the plain synchronous node:fs call (these run in worker
+ *   threads, where blocking is the point).
+ * - A fault plan's counter is a SharedArrayBuffer shared by every worker thread of a save, so
+ *   "the Nth write" means the Nth write of the whole save, whichever thread makes it.
+ * - Every failure (real or injected) becomes an FsFailure naming the step, the path and the
+ *   errno code, so the caller can report which step of a save failed.
+ */
+
+import * as fs from 'node:fs';
+
+export type FsOp = 'mkdir' | 'open' | 'write' | 'fsync' | 'close' | 'rename' | 'remove' | 'read' | 'stat' | 'readdir';
+
+export const kFsOps: readonly FsOp[] = ['mkdir', 'open', 'write', 'fsync', 'close', 'rename', 'remove', 'read', 'stat', 'readdir'];
+
+export interface FaultPlan {
+  /** Which operations count; 'any' counts every operation. */
+  op: FsOp | 'any';
+  /** Fail the nth counted operation (1-based). */
+  nth: number;
+  /** Keep failing every counted operation from the nth on. */
+  persistent: boolean;
+  errno: 'EIO' | 'ENOSPC' | 'EACCES';
+  /** Shared counter: Int32Array over a SharedArrayBuffer, element 0 counts operations. */
+  counter: Int32Array;
+}
+
+export function newFaultPlan(op: FaultPlan['op'], nth: number, persistent = false, errno: FaultPlan['errno'] = 'EIO'): FaultPlan {
+  return { op, nth, persistent, errno, counter: new Int32Array(new SharedArrayBuffer(4)) };
+}
+
+/** How many counted operations a plan has seen (to know when a run never reached the nth). */
+export function faultCount(plan: FaultPlan): number {
+  return Atomics.load(plan.counter, 0);
+}
+
+/** A failure of one file-system step, serialisable across the worker boundary. */
+export interface FsFailureInfo {
+  step: FsOp | 'verify' | 'exists';
+  path: string;
+  code: string;
+  message: string;
+  injected: boolean;
+}
+
+export class FsFailure extends Error {
+  readonly info: FsFailureInfo;
+  constructor(info: FsFailureInfo) {
+    super(info.message);
+    this.name = 'FsFailure';
+    this.info = info;
+  }
+}
+
+function describe(error: unknown): { code: string; message: string } {
+  const candidate = error as { code?: unknown; message?: unknown };
+  return {
+    code: typeof candidate.code === 'string' ? candidate.code : 'EUNKNOWN',
+    message: typeof candidate.message === 'string' ? candidate.message : String(error),
+  };
+}
+
+export class FsSeam {
+  private readonly plan: FaultPlan | null;
+
+  constructor(plan: FaultPlan | null = null) {
+    this.plan = plan;
+  }
+
+  private tick(op: FsOp, path: string): void {
+    const plan = this.plan;
+    if (plan === null) return;
+    if (plan.op !== 'any' && plan.op !== op) return;
+    const n = Atomics.add(plan.counter, 0, 1) + 1;
+    if (n === plan.nth || (plan.persistent && n > plan.nth)) {
+      throw new FsFailure({
+        step: op,
+        path,
+        code: plan.errno,
+        message: `${plan.errno}: injected fault at ${op} #${n} of ${path}`,
+        injected: true,
+      });
+    }
+  }
+
+  private run<T>(op: FsOp, path: string, body: () => T): T {
+    this.tick(op, path);
+    try {
+      return body();
+    } catch (error) {
+      if (error instanceof FsFailure) throw error;
+      const { code, message } = describe(error);
+      throw new FsFailure({ step: op, path, code, message, injected: false });
+    }
+  }
+
+  mkdir(path: string): void {
+    this.run('mkdir', path, () => fs.mkdirSync(path, { recursive: true }));
+  }
+
+  /** Create a directory that must not exist yet. */
+  mkdirExclusive(path: string): void {
+    this.run('mkdir', path, () => fs.mkdirSync(path));
+  }
+
+  open(path: string, flags: string): number {
+    return this.run('open', path, () => fs.openSync(path, flags, 0o644));
+  }
+
+  write(fd: number, bytes: Uint8Array, offset: number, length: number, path: string): void {
+    this.run('write', path, () => {
+      let done = 0;
+      while (done < length) done += fs.writeSync(fd, bytes, offset + done, length - done);
+    });
+  }
+
+  fsync(fd: number, path: string): void {
+    this.run('fsync', path, () => fs.fsyncSync(fd));
+  }
+
+  close(fd: number, path: string): void {
+    this.run('close', path, () => fs.closeSync(fd));
+  }
+
+  /** fsync a directory, so the entries created or renamed in it are durable. */
+  fsyncDir(path: string): void {
+    this.run('fsync', path, () => {
+      const fd = fs.openSync(path, 'r');
+      try {
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    });
+  }
+
+  rename(from: string, to: string): void {
+    this.run('rename', `${from} -> ${to}`, () => fs.renameSync(from, to));
+  }
+
+  removeTree(path: string): void {
+    this.run('remove', path, () => fs.rmSync(path, { recursive: true, force: true }));
+  }
+
+  readFile(path: string): Buffer {
+    return this.run('read', path, () => fs.readFileSync(path));
+  }
+
+  /** Read up to `length` bytes at `position` into `into`; returns bytes read. */
+  readAt(fd: number, into: Uint8Array, offset: number, length: number, position: number, path: string): number {
+    return this.run('read', path, () => fs.readSync(fd, into, offset, length, position));
+  }
+
+  lstat(path: string): fs.Stats | null {
+    return this.run('stat', path, () => fs.lstatSync(path, { throwIfNoEntry: false }) ?? null);
+  }
+
+  stat(path: string): fs.Stats | null {
+    return this.run('stat', path, () => fs.statSync(path, { throwIfNoEntry: false }) ?? null);
+  }
+
+  readdir(path: string): fs.Dirent[] {
+    return this.run('readdir', path, () => fs.readdirSync(path, { withFileTypes: true }));
+  }
+
+  /** Write a whole file and fsync it (open, write, fsync, close: each step a counted op). */
+  writeFileDurable(path: string, bytes: Uint8Array): void {
+    const fd = this.open(path, 'wx');
+    try {
+      this.write(fd, bytes, 0, bytes.length, path);
+      this.fsync(fd, path);
+    } finally {
+      this.close(fd, path);
+    }
+  }
+}
