@@ -120,12 +120,14 @@ export function commitTask(task: CommitTask): TaskResult {
       throw error;
     }
     for (const folder of ancestors(parent, task.fsyncUpTo)) seam.fsyncDir(folder);
-    if (hadLive) {
-      try {
-        seam.removeTree(oldDir);
-      } catch {
-        // The new save is committed; a leftover .old-ks-* folder is removed at next start.
+    // The new live save is durable: the one it replaced, and any left by an earlier swap whose
+    // final fsync failed, are no longer needed.
+    try {
+      for (const entry of seam.readdir(parent)) {
+        if (entry.name.startsWith(kOldLivePrefix)) seam.removeTree(join(parent, entry.name));
       }
+    } catch {
+      // The save is committed; a leftover .old-ks-* folder is removed at next start.
     }
     return { ok: true };
   } catch (error) {
@@ -150,6 +152,14 @@ export function removeTask(task: RemoveTask): TaskResult {
 export interface RecoverTask {
   kind: 'recover';
   dataDir: string;
+  /**
+   * When data/ks is missing and both a complete new save and the previous one exist: startup
+   * prefers the newest (it is complete and holds more); a live save that just reported failure
+   * prefers the previous one, so what is on disk matches what was reported.
+   */
+  prefer: 'newest' | 'previous';
+  /** Only repair data/ks (a failed save in a running server); leave other folders alone. */
+  liveOnly: boolean;
 }
 
 export interface RecoverReport {
@@ -198,19 +208,22 @@ export function recoverTask(task: RecoverTask): TaskResult<RecoverReport> {
         .filter((candidate) => candidate.manifest !== null)
         .sort((a, b) => (b.manifest as Manifest).generation - (a.manifest as Manifest).generation);
       const newest = complete[0];
-      if (newest !== undefined) {
+      const previous = entries
+        .filter((name) => name.startsWith(kOldLivePrefix) && hasValidManifest(seam, join(task.dataDir, name)) !== null)
+        .sort()
+        .at(-1);
+      const usePrevious = previous !== undefined && (task.prefer === 'previous' || newest === undefined);
+      if (usePrevious) {
+        seam.rename(join(task.dataDir, previous), live);
+        seam.fsyncDir(task.dataDir);
+        recovered = `put back the previous live save ${previous} after an interrupted swap`;
+      } else if (newest !== undefined) {
         seam.rename(join(task.dataDir, newest.name), live);
         seam.fsyncDir(task.dataDir);
         recovered = `installed the complete live save ${newest.name} that a crash interrupted mid-swap`;
-      } else {
-        const old = entries.filter((name) => name.startsWith(kOldLivePrefix)).sort().at(-1);
-        if (old !== undefined && hasValidManifest(seam, join(task.dataDir, old)) !== null) {
-          seam.rename(join(task.dataDir, old), live);
-          seam.fsyncDir(task.dataDir);
-          recovered = `put back the previous live save ${old} after an interrupted swap`;
-        }
       }
     }
+    if (task.liveOnly) return { ok: true, recovered, removed: [] };
     const removed: string[] = [];
     removeLeftovers(seam, task.dataDir, removed, false);
     removeLeftovers(seam, join(task.dataDir, kSnapsDirName), removed, false);

@@ -192,7 +192,7 @@ export class Persistence {
     mkdirSync(this.dataDir, { recursive: true });
     this.lock = acquireDataDirLock(this.dataDir);
     try {
-      const recovered = (await this.pool.run({ kind: 'recover', dataDir: this.dataDir })) as TaskResult<RecoverReport>;
+      const recovered = (await this.pool.run({ kind: 'recover', dataDir: this.dataDir, prefer: 'newest', liveOnly: false })) as TaskResult<RecoverReport>;
       if (!recovered.ok) throw new FrostError('ERR_DATA_DIR_UNUSABLE', `startup recovery failed: ${describeFailure(recovered.failure)}`);
       if (recovered.recovered !== null) this.logger.warn(`recovered data/ks: ${recovered.recovered}`);
       for (const path of recovered.removed) this.logger.info(`removed leftover temporary folder ${path}`);

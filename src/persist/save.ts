@@ -211,6 +211,11 @@ export async function runSave(engine: Engine, pool: WorkerPool, request: SaveReq
     cut.release();
   }
   if (failure !== null) {
+    if (request.mode === 'replace') {
+      // A failed swap may have moved the live save aside: put it back before the temporary
+      // folder (possibly the complete new save) is removed, so data/ks matches the report.
+      await pool.run({ kind: 'recover', dataDir: request.dataDir, prefer: 'previous', liveOnly: true }).catch(() => undefined);
+    }
     // Best effort: a leftover temporary folder is also removed at next start.
     await pool.run({ kind: 'remove', path: tempDir }).catch(() => undefined);
   }
