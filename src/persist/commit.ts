@@ -217,7 +217,7 @@ export function recoverTask(task: RecoverTask): TaskResult<RecoverReport> {
         seam.rename(join(task.dataDir, previous), live);
         seam.fsyncDir(task.dataDir);
         recovered = `put back the previous live save ${previous} after an interrupted swap`;
-      } else if (newest !== undefined) {
+      } else if (newest !== undefined && task.prefer === 'newest') {
         seam.rename(join(task.dataDir, newest.name), live);
         seam.fsyncDir(task.dataDir);
         recovered = `installed the complete live save ${newest.name} that a crash interrupted mid-swap`;
