@@ -24,6 +24,10 @@ function filesUnder(dir: string): string[] {
   return out.sort();
 }
 
+function flip(bytes: Buffer, at: number): void {
+  bytes[at] = (bytes[at] as number) ^ 0xff;
+}
+
 type Mutation = { name: string; apply: (path: string, rng: Rng) => void };
 
 const mutations: Mutation[] = [
@@ -87,7 +91,7 @@ describe('corruption', () => {
     cpSync(dataDir, dir, { recursive: true });
     const victim = filesUnder(join(dir, 'ks')).find((file) => file.endsWith('.fkv'))!;
     const bytes = readFileSync(join(dir, 'ks', victim));
-    bytes[bytes.length >> 1] ^= 0xff;
+    flip(bytes, bytes.length >> 1);
     writeFileSync(join(dir, 'ks', victim), bytes);
     const before = filesUnder(dir);
     await expect(open({ server: { dataDir: dir } })).rejects.toThrow(
@@ -95,7 +99,7 @@ describe('corruption', () => {
     );
     expect(filesUnder(dir)).toEqual(before);
     // The lock was released: fixing the file lets the server start.
-    bytes[bytes.length >> 1] ^= 0xff;
+    flip(bytes, bytes.length >> 1);
     writeFileSync(join(dir, 'ks', victim), bytes);
     const db = await open({ server: { dataDir: dir } }, { saveOnShutdown: false });
     expect(db.table().size).toBe(40_001);
