@@ -25,6 +25,10 @@ function checkText(input: KeyInput | ValueInput, what: string): void {
   if (!ok) throw new FrostError(ErrorCode.encoding, `${what} is not valid UTF-8`);
 }
 
+function checkTextRange(bytes: Uint8Array, offset: number, length: number, what: string): void {
+  if (!isUtf8(bytes.subarray(offset, offset + length))) throw new FrostError(ErrorCode.encoding, `${what} is not valid UTF-8`);
+}
+
 export class TableHandle {
   private readonly engine: Engine;
   private readonly entry: TableEntry;
@@ -205,6 +209,91 @@ export class TableHandle {
     return this.entry.table.lookup(key);
   }
 
+  // ------------------------------------------------------------ byte-range access (servers)
+  //
+  // The same checks as above, for keys and values given as ranges of a receive buffer, so the
+  // request path allocates no Buffer or string per argument.
+
+  /** Whether this table's keys / values must be UTF-8 (for all-or-nothing pre-checks). */
+  get keysAreText(): boolean {
+    return this.keyIsStr;
+  }
+
+  get valuesAreText(): boolean {
+    return this.valueIsStr;
+  }
+
+  get holdsLists(): boolean {
+    return this.isList;
+  }
+
+  /** Throws ERR_ENCODING when this is a `str`-key table and the range is not UTF-8. */
+  checkKeyRange(bytes: Uint8Array, offset: number, length: number): void {
+    if (this.keyIsStr) checkTextRange(bytes, offset, length, 'key');
+  }
+
+  checkValueRange(bytes: Uint8Array, offset: number, length: number): void {
+    if (this.valueIsStr) checkTextRange(bytes, offset, length, 'value');
+  }
+
+  /** Throws ERR_WRONG_MODEL unless this is a key/value (not list) table. */
+  requireKv(): void {
+    this.checkKv();
+  }
+
+  requireList(): void {
+    this.checkListModel();
+  }
+
+  /** Find a key; on success the record cursor (src/table/segment.ts) points at the value. */
+  getRange(bytes: Uint8Array, offset: number, length: number): boolean {
+    this.checkKv();
+    this.checkKeyRange(bytes, offset, length);
+    return this.entry.table.lookupRange(bytes, offset, length);
+  }
+
+  /** Presence of a key on a table of any model. */
+  hasRange(bytes: Uint8Array, offset: number, length: number): boolean {
+    this.checkLive();
+    this.checkKeyRange(bytes, offset, length);
+    return this.entry.table.lookupRange(bytes, offset, length);
+  }
+
+  /** Insert-if-absent, update-if-present or upsert; returns whether anything was written. */
+  writeRange(
+    mode: 'upsert' | 'insert' | 'update',
+    key: Uint8Array,
+    keyOffset: number,
+    keyLength: number,
+    value: Uint8Array,
+    valueOffset: number,
+    valueLength: number,
+  ): boolean {
+    this.checkKv();
+    this.checkKeyRange(key, keyOffset, keyLength);
+    this.checkValueRange(value, valueOffset, valueLength);
+    this.beginWrite();
+    const done = this.entry.table.writeRange(mode, key, keyOffset, keyLength, value, valueOffset, valueLength);
+    if (done) this.engine.noteChanges(1);
+    return done;
+  }
+
+  /** Delete a key on a table of any model. */
+  deleteRange(bytes: Uint8Array, offset: number, length: number): boolean {
+    this.checkLive();
+    this.checkKeyRange(bytes, offset, length);
+    this.beginWrite();
+    const done = this.entry.table.deleteRange(bytes, offset, length);
+    if (done) this.engine.noteChanges(1);
+    return done;
+  }
+
+  /** Throws ERR_READ_ONLY / ERR_CLOSED when a write would be refused (for pre-checks). */
+  checkWritable(): void {
+    this.checkLive();
+    this.engine.checkWritable();
+  }
+
   // ------------------------------------------------------------ lists
 
   private readList(key: KeyInput): Uint8Array[] | undefined {
@@ -301,15 +390,18 @@ export class TableHandle {
     return true;
   }
 
-  /** Insert at `index` (0..length); false if the list does not exist. */
+  /**
+   * Insert before the element at `index` (0..length-1, as Skytable 0.7's LMOD INSERT: use
+   * listPush to append); false if the list does not exist.
+   */
   listInsert(key: KeyInput, index: number, value: ValueInput): boolean {
     this.checkKey(key);
     const [added] = this.elementBytes([value]);
     this.beginWrite();
     const elements = this.readList(key);
     if (elements === undefined) return false;
-    if (!Number.isSafeInteger(index) || index < 0 || index > elements.length) {
-      throw new FrostError(ErrorCode.badListIndex, `cannot insert at ${index} in a list of ${elements.length}`);
+    if (!Number.isSafeInteger(index) || index < 0 || index >= elements.length) {
+      throw new FrostError(ErrorCode.badListIndex, `cannot insert before element ${index} of a list of ${elements.length}`);
     }
     elements.splice(index, 0, added as Buffer);
     this.writeList(key, elements);

@@ -169,6 +169,15 @@ export class Table implements FrozenOwner {
     }
   }
 
+  /** Prepare a key given as a byte range (no view allocated: the server's hot path). */
+  private prepareKeyRange(bytes: Uint8Array, offset: number, length: number): void {
+    if (length > this.keyMaxBytes) this.keyTooLarge(length);
+    this.keyBytes = bytes;
+    this.keyOffset = offset;
+    this.keyLength = length;
+    this.keyHash = hashBytes(this.seed, bytes, offset, length);
+  }
+
   private prepareStringKey(key: string): void {
     const length = key.length;
     if (length > this.keyScratch.length) this.growKeyScratch(length);
@@ -248,6 +257,17 @@ export class Table implements FrozenOwner {
     return true;
   }
 
+  /** `lookup` for a key given as a byte range. */
+  lookupRange(bytes: Uint8Array, offset: number, length: number): boolean {
+    this.prepareKeyRange(bytes, offset, length);
+    const segment = this.segmentFor(this.keyHash);
+    const slot = findSlot(segment, this.keyHash, this.keyBytes, this.keyOffset, this.keyLength);
+    if (slot < 0) return false;
+    readRecord(segment, slotOffset(segment.meta[kMetaHeaderWords + slot] as number));
+    this.foundSegment = segment;
+    return true;
+  }
+
   has(key: KeyInput): boolean {
     this.prepareKey(key);
     const segment = this.segmentFor(this.keyHash);
@@ -306,12 +326,26 @@ export class Table implements FrozenOwner {
   }
 
   /**
-   * Write `key` with value bytes `value[valueOffset, +valueLength)`. The value must not view
-   * this table's own memory (a rebuild may recycle it before the bytes are copied).
+   * Write with key and value given as byte ranges (the server's hot path). Neither range may
+   * view this table's own memory.
    */
-  writeBytes(key: KeyInput, mode: 'upsert' | 'insert' | 'update', value: Uint8Array, valueOffset: number, valueLength: number): boolean {
-    this.prepareKey(key);
+  writeRange(
+    mode: 'upsert' | 'insert' | 'update',
+    key: Uint8Array,
+    keyOffset: number,
+    keyLength: number,
+    value: Uint8Array,
+    valueOffset: number,
+    valueLength: number,
+  ): boolean {
+    this.prepareKeyRange(key, keyOffset, keyLength);
     return this.write(mode === 'upsert' ? kWriteUpsert : mode === 'insert' ? kWriteInsert : kWriteUpdate, value, valueOffset, valueLength);
+  }
+
+  /** `delete` for a key given as a byte range. */
+  deleteRange(bytes: Uint8Array, offset: number, length: number): boolean {
+    this.prepareKeyRange(bytes, offset, length);
+    return this.deletePrepared();
   }
 
   private write(mode: number, value: ValueSource, valueOffset: number, valueLength: number): boolean {
@@ -350,6 +384,10 @@ export class Table implements FrozenOwner {
 
   delete(key: KeyInput): boolean {
     this.prepareKey(key);
+    return this.deletePrepared();
+  }
+
+  private deletePrepared(): boolean {
     const segment = this.segmentFor(this.keyHash);
     const slot = findSlot(segment, this.keyHash, this.keyBytes, this.keyOffset, this.keyLength);
     if (slot < 0) return false;

@@ -138,7 +138,7 @@ describe('table handles', () => {
     expect(l.listInsert('l', 0, 'z')).toBe(true);
     expect(l.listValueAt('l', 0)?.toString()).toBe('z');
     expect(() => l.listValueAt('l', 5)).toThrow(code('ERR_BAD_LIST_INDEX'));
-    expect(() => l.listInsert('l', 6, 'q')).toThrow(code('ERR_BAD_LIST_INDEX'));
+    expect(() => l.listInsert('l', 5, 'q')).toThrow(code('ERR_BAD_LIST_INDEX'));
     expect(l.listRange('l', 1, 3)?.map(String)).toEqual(['a', 'b']);
     expect(l.listRange('l', 2)?.map(String)).toEqual(['b', 'c', 'd']);
     expect(() => l.listRange('l', 3, 2)).toThrow(code('ERR_BAD_LIST_INDEX'));
