@@ -12,7 +12,7 @@
 
 import { isUtf8 } from 'node:buffer';
 import { ErrorCode, FrostError } from '../util/errors.js';
-import { copyOut, type KeyInput, type ValueInput } from '../table/table.js';
+import { copyOut, type KeyCursor, type KeyInput, type ValueInput } from '../table/table.js';
 import { record } from '../table/segment.js';
 import { decodeList, encodeList, listLength } from './list.js';
 import { elementType, isListModel, type TableModel } from './model.js';
@@ -54,6 +54,11 @@ export class TableHandle {
 
   get model(): TableModel {
     return this.entry.model;
+  }
+
+  /** Whether the table this handle points at has been dropped. */
+  get isDropped(): boolean {
+    return this.entry.dropped;
   }
 
   get size(): number {
@@ -192,6 +197,18 @@ export class TableHandle {
     return this.entries();
   }
 
+  /** Keys as of now, in batches over a frozen generation; call `close()` when done. */
+  keyCursor(): KeyCursor {
+    this.checkLive();
+    return this.entry.table.keyCursor();
+  }
+
+  /** One step of a hash-order cursor scan (RESP SCAN); returns the next cursor, 0 at the end. */
+  scanCursor(cursor: number, visit: (bytes: Uint8Array, offset: number, length: number) => void): number {
+    this.checkLive();
+    return this.entry.table.scanFrom(cursor, visit);
+  }
+
   /** Up to `limit` keys, in table order, without freezing (LSKEYS). */
   someKeys(limit: number): Buffer[] {
     this.checkLive();
@@ -298,6 +315,7 @@ export class TableHandle {
 
   private readList(key: KeyInput): Uint8Array[] | undefined {
     this.checkListModel();
+    this.checkKey(key);
     if (!this.entry.table.lookup(key)) return undefined;
     const copy = copyOut(record.bytes, record.valueOffset, record.valueLength);
     return decodeList(copy, 0, copy.length);
@@ -334,6 +352,7 @@ export class TableHandle {
 
   listLength(key: KeyInput): number | undefined {
     this.checkListModel();
+    this.checkKey(key);
     if (!this.entry.table.lookup(key)) return undefined;
     return listLength(record.bytes, record.valueOffset, record.valueLength);
   }

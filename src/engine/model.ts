@@ -49,11 +49,13 @@ export function checkModel(model: TableModel): TableModel {
  */
 export function parseModel(expression: string, properties: readonly string[] = []): TableModel {
   const match = /^([a-zA-Z_][a-zA-Z0-9_]*)\((.*)\)$/s.exec(expression.trim());
-  if (match === null) throw new FrostError(ErrorCode.unknownModel, `malformed model ${JSON.stringify(expression)}`);
+  if (match === null) throw new FrostError(ErrorCode.malformedExpression, `malformed model ${JSON.stringify(expression)}`);
   const [, modelName = '', inner = ''] = match;
   if (modelName.toLowerCase() !== 'keymap') throw new FrostError(ErrorCode.unknownModel, `unknown model ${modelName}`);
   const types = splitTypes(inner);
-  if (types.length !== 2) throw new FrostError(ErrorCode.unknownModel, 'keymap takes exactly two types');
+  if (types.length !== 2 || types.some((type) => type.length === 0)) {
+    throw new FrostError(ErrorCode.malformedExpression, 'keymap takes exactly two types');
+  }
   let volatile = false;
   for (const property of properties) {
     if (property.toLowerCase() === 'volatile') volatile = true;

@@ -640,7 +640,25 @@ export class Table implements FrozenOwner {
   }
 
   *keys(): IterableIterator<Buffer> {
-    for (const [key] of this.entries()) yield key;
+    const cursor = this.keyCursor();
+    try {
+      for (;;) {
+        const batch = cursor.next(1024);
+        if (batch.length === 0) return;
+        yield* batch;
+      }
+    } finally {
+      cursor.close();
+    }
+  }
+
+  /**
+   * Keys as of now, read in batches over a frozen generation (LSKEYS with a large count reads
+   * a batch per event-loop turn, and writes in between neither show up nor break it).
+   * `close()` must be called (early or at the end) to release the generation.
+   */
+  keyCursor(): KeyCursor {
+    return new KeyCursor(this.freeze());
   }
 
   [Symbol.iterator](): IterableIterator<[Buffer, Buffer]> {
@@ -658,6 +676,23 @@ export class Table implements FrozenOwner {
       seen += forEachRecord(segment, () => visit(record.bytes, record.keyOffset, record.keyLength), limit - seen);
     }
     return seen;
+  }
+
+  /**
+   * Cursor scan in hash order (RESP SCAN): visit every key of the segment covering hash
+   * `cursor`, and return the cursor of the next hash range, or 0 after the last one. A key
+   * present from the first call to the last is visited exactly once even if segments split
+   * in between (halves cover the same hash range); keys written meanwhile may or may not be.
+   */
+  scanFrom(cursor: number, visit: (bytes: Uint8Array, offset: number, length: number) => void): number {
+    const hash = cursor >>> 0;
+    const segment = this.segmentFor(hash);
+    const depth = segment.meta[kMetaLocalDepth] as number;
+    forEachRecord(segment, () => visit(record.bytes, record.keyOffset, record.keyLength));
+    if (depth === 0) return 0;
+    const span = 2 ** (32 - depth);
+    const next = (Math.floor(hash / span) + 1) * span;
+    return next >= 2 ** 32 ? 0 : next;
   }
 
   // ---------------------------------------------------------------- loading
@@ -765,6 +800,50 @@ export function copyOut(bytes: Uint8Array, offset: number, length: number): Buff
     out.set(bytes.subarray(offset, offset + length));
   }
   return out;
+}
+
+export class KeyCursor {
+  private readonly frozen: FrozenTable;
+  private segment = 0;
+  private slot = 0;
+  private closed = false;
+  /** Keys in the frozen generation (what the cursor yields in all). */
+  readonly total: number;
+
+  constructor(frozen: FrozenTable) {
+    this.frozen = frozen;
+    this.total = frozen.entryCount();
+  }
+
+  /** Up to `max` more keys (copies); empty when done. */
+  next(max: number): Buffer[] {
+    const out: Buffer[] = [];
+    const segments = this.frozen.segments;
+    while (!this.closed && out.length < max && this.segment < segments.length) {
+      const segment = segments[this.segment] as Segment;
+      const meta = segment.meta;
+      while (this.slot < kSlotCount && out.length < max) {
+        const slot = meta[kMetaHeaderWords + this.slot] as number;
+        this.slot++;
+        if (slot === 0) continue;
+        readRecord(segment, slotOffset(slot));
+        out.push(copyOut(record.bytes, record.keyOffset, record.keyLength));
+      }
+      if (this.slot === kSlotCount) {
+        this.frozen.markDone(this.segment);
+        this.frozen.reclaimDone(this.segment, this.segment + 1);
+        this.segment++;
+        this.slot = 0;
+      }
+    }
+    return out;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.frozen.release();
+  }
 }
 
 /** Visit every record of a segment (up to `limit`); the record cursor is valid in `visit`. */

@@ -18,6 +18,7 @@ export const ErrorCode = {
   stillInUse: 'ERR_STILL_IN_USE',
   badTypeForKey: 'ERR_BAD_TYPE_FOR_KEY',
   unknownModel: 'ERR_UNKNOWN_MODEL',
+  malformedExpression: 'ERR_MALFORMED_EXPRESSION',
   unknownProperty: 'ERR_UNKNOWN_PROPERTY',
   unknownDataType: 'ERR_UNKNOWN_DATA_TYPE',
   wrongModel: 'ERR_WRONG_MODEL',

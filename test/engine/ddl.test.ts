@@ -84,7 +84,8 @@ describe('keyspaces and tables', () => {
     expect(parseModel('Keymap(binstr,list<str>)', ['volatile'])).toEqual({ key: 'binstr', value: 'list<str>', volatile: true });
     expect(() => parseModel('keymap(list<str>,str)')).toThrow(code('ERR_BAD_TYPE_FOR_KEY'));
     expect(() => parseModel('hashmap(str,str)')).toThrow(code('ERR_UNKNOWN_MODEL'));
-    expect(() => parseModel('keymap(str)')).toThrow(code('ERR_UNKNOWN_MODEL'));
+    expect(() => parseModel('keymap(str)')).toThrow(code('ERR_MALFORMED_EXPRESSION'));
+    expect(() => parseModel('keymap str')).toThrow(code('ERR_MALFORMED_EXPRESSION'));
     expect(() => parseModel('keymap(str,int)')).toThrow(code('ERR_UNKNOWN_DATA_TYPE'));
     expect(() => parseModel('keymap(str,str)', ['durable'])).toThrow(code('ERR_UNKNOWN_PROPERTY'));
   });
