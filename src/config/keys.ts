@@ -14,6 +14,7 @@
  */
 
 import { kRecordHardMaxBytes } from '../table/table.js';
+import { kRequestMaxBytesCeiling } from '../protocol/limits.js';
 import type { FrostConfig } from './types.js';
 import {
   enumKind,
@@ -45,8 +46,8 @@ export const kValueMaxBytesMin = 64 * 1024 * 1024;
 export const kRecordBytesMax = kRecordHardMaxBytes;
 /** Bytes of Skyhash/RESP framing a request needs around one key and one value (sizes, counts, action). */
 export const kRequestFramingBytes = 1024;
-/** Node 20 cannot hold a single Buffer larger than 4 GiB. */
-export const kRequestMaxBytesMax = 2 ** 32;
+/** The protocol parsers keep offsets in Int32Arrays and cap requests at 1 GiB. */
+export const kRequestMaxBytesMax = kRequestMaxBytesCeiling;
 /** The fewest elements that still let SET/UPDATE (action, key, value) through. */
 export const kQueryElementsMin = 3;
 /**

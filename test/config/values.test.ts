@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { kKeys, kRecordBytesMax, kRequestFramingBytes, kSecondsMax } from '../../src/config/keys.js';
+import { kKeys, kRecordBytesMax, kRequestFramingBytes, kRequestMaxBytesMax, kSecondsMax } from '../../src/config/keys.js';
 import { configError, kOriginKey, load, TempDir } from './support.js';
 
 const dir = new TempDir();
@@ -121,10 +121,10 @@ const kCases: ValueCase[] = [
   {
     path: 'limits.request_max_bytes',
     // The default key (1 MiB) and value (64 MiB) limits plus framing.
-    good: [String(1048576 + 67108864 + kRequestFramingBytes), String(2 ** 32)],
-    bad: [String(1048576 + 67108864 + kRequestFramingBytes - 1), String(2 ** 32 + 1), '"134217728"'],
-    textGood: [String(2 ** 32)],
-    textBad: [String(2 ** 32 + 1), String(1048576 + 67108864 + kRequestFramingBytes - 1)],
+    good: [String(1048576 + 67108864 + kRequestFramingBytes), String(kRequestMaxBytesMax)],
+    bad: [String(1048576 + 67108864 + kRequestFramingBytes - 1), String(kRequestMaxBytesMax + 1), '"134217728"'],
+    textGood: [String(kRequestMaxBytesMax)],
+    textBad: [String(kRequestMaxBytesMax + 1), String(1048576 + 67108864 + kRequestFramingBytes - 1)],
   },
   { path: 'limits.query_elements_max', good: ['3', '2147483647'], bad: ['2', '2147483648', '"3"'], textGood: ['3'], textBad: ['2'] },
   { path: 'limits.pipeline_queries_max', good: ['1', '2147483647'], bad: ['0', '2147483648'], textGood: ['1'], textBad: ['0'] },
@@ -245,15 +245,16 @@ describe('messages', () => {
 });
 
 describe('limits that depend on each other', () => {
-  it('fit a key and a value in one record: at the limit and one past it', () => {
+  it('fit the largest key and value in the largest request (1 GiB): at the limit and one past it', () => {
     const key = 65536;
-    const request = 2 ** 32;
-    const atLimit = `[limits]\nkey_max_bytes = ${key}\nvalue_max_bytes = ${kRecordBytesMax - key}\nrequest_max_bytes = ${request}\n`;
-    expect(load(dir, { toml: atLimit }).config.limits.valueMaxBytes).toBe(kRecordBytesMax - key);
-    const past = `[limits]\nkey_max_bytes = ${key + 1}\nvalue_max_bytes = ${kRecordBytesMax - key}\nrequest_max_bytes = ${request}\n`;
+    const request = kRequestMaxBytesMax;
+    const value = request - key - kRequestFramingBytes;
+    const atLimit = `[limits]\nkey_max_bytes = ${key}\nvalue_max_bytes = ${value}\nrequest_max_bytes = ${request}\n`;
+    expect(load(dir, { toml: atLimit }).config.limits.valueMaxBytes).toBe(value);
+    const past = `[limits]\nkey_max_bytes = ${key}\nvalue_max_bytes = ${value + 1}\nrequest_max_bytes = ${request}\n`;
     const error = configError(() => load(dir, { toml: past }));
     expect(error.code).toBe('ERR_CONFIG_BAD_VALUE');
-    expect(error.message).toContain('bad value for `limits.value_max_bytes`');
+    expect(error.message).toContain('bad value for `limits.request_max_bytes`');
   });
 
   it('make a request hold the largest key and value plus framing, whichever limits are set', () => {
