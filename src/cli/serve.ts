@@ -15,6 +15,7 @@ import { FrostServer } from '../server/server.js';
 import { createLogger } from '../server/logger.js';
 import { kVersion } from '../version.js';
 import { isFrostError } from '../util/errors.js';
+import type { FaultInjector } from '../persist/persistence.js';
 
 export const kGiveUpAfterSignals = 3;
 
@@ -26,7 +27,12 @@ const kArt = String.raw`
  |_| |_|  \___/|___/\__|_|\_\  \_/
 `;
 
-export async function serve(loaded: LoadedConfig): Promise<number> {
+export interface ServeOptions {
+  /** Testing hook: make the file-system seam fail (see src/persist/fs-seam.ts). */
+  faults?: FaultInjector;
+}
+
+export async function serve(loaded: LoadedConfig, options: ServeOptions = {}): Promise<number> {
   const config = loaded.config;
   const logger = createLogger(config.log.format, config.log.level);
   const saveOnShutdown = config.bgsave.enabled;
@@ -37,7 +43,12 @@ export async function serve(loaded: LoadedConfig): Promise<number> {
 
   let server: FrostServer;
   try {
-    server = await FrostServer.start(config, { logger, saveOnShutdown, configFile: loaded.configFile });
+    server = await FrostServer.start(config, {
+      logger,
+      saveOnShutdown,
+      configFile: loaded.configFile,
+      ...(options.faults === undefined ? {} : { faults: options.faults }),
+    });
   } catch (error) {
     const message = isFrostError(error) ? error.message : (error as { code?: string }).code === 'EADDRINUSE' ? `${(error as Error).message}: another process is listening on that port` : (error as Error).message;
     logger.error(`cannot start: ${message}`);
