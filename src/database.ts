@@ -136,7 +136,7 @@ export class Database {
 
   // ------------------------------------------------------------ persistence
 
-  /** Save to data/ks now (skipped when nothing changed since the last live save). */
+  /** Save to data/ks now (always runs, even when nothing changed). */
   save(): Promise<LiveSaveResult> {
     return this.needPersistence().liveSave('manual');
   }

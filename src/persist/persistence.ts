@@ -6,8 +6,8 @@
  * Guarantees:
  * - Live saves never overlap (each waits for the previous); the period runs from the start of
  *   one to the start of the next, and a late save delays the next rather than stacking.
- * - A live save with no change since the last successful one is skipped and counts as a
- *   success. A failed live save always makes the database read-only; a failed periodic
+ * - A periodic (or shutdown) live save with no change since the last successful one is
+ *   skipped and counts as a success; a live save someone asked for always runs. A failed live save always makes the database read-only; a failed periodic
  *   snapshot does so when `snapshot.failsafe` is on. Either kind of success clears it.
  *   Client snapshots (MKSNAP) never set or clear it.
  * - A periodic snapshot that finds a local snapshot running skips its turn (not a failure).
@@ -346,8 +346,8 @@ export class Persistence {
   }
 
   /**
-   * Save to data/ks (skipped when nothing changed since the last successful live save).
-   * Calls queue behind each other; none overlap.
+   * Save to data/ks. Periodic and shutdown saves are skipped when nothing changed since the
+   * last successful live save; manual ones always run. Calls queue behind each other.
    */
   liveSave(reason: 'periodic' | 'manual' | 'shutdown'): Promise<LiveSaveResult> {
     this.liveQueued++;
@@ -356,8 +356,10 @@ export class Persistence {
     return this.track(next.finally(() => this.liveQueued--));
   }
 
-  private async liveSaveNow(reason: string): Promise<LiveSaveResult> {
-    if (this.hasLiveSave && this.engine.changeCount === this.lastSavedChangeCount) {
+  private async liveSaveNow(reason: 'periodic' | 'manual' | 'shutdown'): Promise<LiveSaveResult> {
+    // A save someone asked for (BGSAVE, SAVE, db.save()) always runs, so LASTSAVE moves as
+    // Redis users expect; periodic and shutdown saves skip when there is nothing new.
+    if (reason !== 'manual' && this.hasLiveSave && this.engine.changeCount === this.lastSavedChangeCount) {
       this.bgsaveSkipped++;
       this.bgsaveOutcome = { ...this.bgsaveOutcome, status: 'ok', error: null };
       this.clearReadOnly('a live save found nothing to save');
