@@ -211,22 +211,31 @@ export interface CopySaveTask {
   kind: 'copySave';
   from: string;
   to: string;
+  /** 'files': copy these data files (run in parallel tasks); 'finish': fsync the folders, MANIFEST last. */
+  step: 'files' | 'finish';
   files: string[];
   faults: FaultPlan | null;
 }
 
-/** Copy a verified save into `to` (a new temp folder): data files first, MANIFEST last. */
+/**
+ * Copy a verified save into `to` (a new temp folder) in two steps: data files (several tasks
+ * in parallel), then 'finish': fsync every folder and copy MANIFEST last, so the copy is
+ * complete before it has a manifest.
+ */
 export function copySaveTask(task: CopySaveTask): TaskResult {
   const seam = new FsSeam(task.faults);
   try {
-    seam.mkdirExclusive(task.to);
-    const folders = new Set<string>();
-    for (const file of task.files) {
-      const target = join(task.to, ...file.split('/'));
-      seam.mkdir(dirname(target));
-      folders.add(dirname(target));
-      copyDurable(seam, join(task.from, ...file.split('/')), target);
+    if (task.step === 'files') {
+      for (const file of task.files) {
+        const target = join(task.to, ...file.split('/'));
+        seam.mkdir(dirname(target));
+        copyDurable(seam, join(task.from, ...file.split('/')), target);
+      }
+      return { ok: true };
     }
+    seam.mkdir(task.to);
+    const folders = new Set<string>();
+    for (const file of task.files) folders.add(dirname(join(task.to, ...file.split('/'))));
     const sorted = [...folders].sort((a, b) => b.length - a.length);
     for (const folder of sorted) if (folder !== task.to) seam.fsyncDir(folder);
     copyDurable(seam, join(task.from, kManifestFileName), join(task.to, kManifestFileName));

@@ -113,11 +113,41 @@ export async function restoreSave(pool: WorkerPool, dataDir: string, source: str
   }
   const manifest = verified.manifest;
   const tempDir = join(absoluteData, `${kTempPrefix}${kLiveDirName}-${manifest.generation}-${randomId()}`);
-  const files = manifest.keyspaces.flatMap((space) => space.tables.flatMap((table) => table.files.map((file) => file.path)));
-  const copied = (await pool.run({ kind: 'copySave', from: absoluteSource, to: tempDir, files, faults: null })) as TaskResult;
-  if (!copied.ok) {
+  const files = manifest.keyspaces.flatMap((space) => space.tables.flatMap((table) => table.files));
+  const totalBytes = files.reduce((sum, file) => sum + file.sizeBytes, 0);
+  let copiedBytes = 0;
+  logger.info(`copying ${files.length} files (${(totalBytes / 1e6).toFixed(0)} MB) into ${tempDir}`);
+  const progress = setInterval(() => {
+    logger.info(`restoring: copied ${(copiedBytes / 1e6).toFixed(0)} of ${(totalBytes / 1e6).toFixed(0)} MB`);
+  }, kVerifyProgressEveryMs);
+  progress.unref();
+  let failure: string | null = null;
+  try {
+    // One task per data file: the pool copies them in parallel.
+    await Promise.all(
+      files.map(async (file) => {
+        const copied = (await pool.run({ kind: 'copySave', from: absoluteSource, to: tempDir, step: 'files', files: [file.path], faults: null })) as TaskResult;
+        if (!copied.ok) failure ??= copied.failure.message;
+        copiedBytes += file.sizeBytes;
+      }),
+    );
+    if (failure === null) {
+      const finished = (await pool.run({
+        kind: 'copySave',
+        from: absoluteSource,
+        to: tempDir,
+        step: 'finish',
+        files: files.map((file) => file.path),
+        faults: null,
+      })) as TaskResult;
+      if (!finished.ok) failure = finished.failure.message;
+    }
+  } finally {
+    clearInterval(progress);
+  }
+  if (failure !== null) {
     await pool.run({ kind: 'remove', path: tempDir }).catch(() => undefined);
-    throw new FrostError('ERR_RESTORE_FAILED', `copying ${absoluteSource} failed: ${copied.failure.message}; the live save is unchanged`);
+    throw new FrostError('ERR_RESTORE_FAILED', `copying ${absoluteSource} failed: ${failure}; the live save is unchanged`);
   }
   const installed = (await pool.run({
     kind: 'installRestore',

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { open } from '../../src/database.js';
+import { freePort, spawnCli } from '../support/server.js';
+import { tempDir } from '../support/tmp.js';
+
+async function makeData(): Promise<{ dataDir: string; local: string }> {
+  const dataDir = tempDir();
+  const db = await open({ server: { dataDir }, snapshot: { enabled: true, every: 3600, atmost: 0, failsafe: true } }, { saveOnShutdown: false });
+  for (let i = 0; i < 1_000; i++) db.table().set(`k${i}`, `v${i}`);
+  expect((await db.snapshot('release/1')).code).toBe('ok');
+  const local = await db.snapshot();
+  db.table().set('later', 'x');
+  expect((await db.save()).ok).toBe(true);
+  await db.close();
+  return { dataDir, local: local.name! };
+}
+
+describe('frostkv snapshots (offline commands)', () => {
+  it('lists every save with its cut time, keys and size', async () => {
+    const { dataDir, local } = await makeData();
+    const run = spawnCli(['snapshots', 'list', '--data-dir', dataDir]);
+    expect((await run.exited).code).toBe(0);
+    const lines = run.output().trim().split('\n');
+    expect(lines[0]).toMatch(/^SAVE\s+KIND\s+CUT TIME\s+KEYS\s+SIZE$/);
+    expect(lines.some((line) => /^ks\s+live\s+\d{4}-\d\d-\d\d .* UTC\s+1001\s/.test(line))).toBe(true);
+    expect(lines.some((line) => new RegExp(`^snaps/${local}\\s+local\\s.*\\s1000\\s`).test(line))).toBe(true);
+    expect(lines.some((line) => /^rsnap\/release\/1\s+named\s.*\s1000\s/.test(line))).toBe(true);
+  }, 30_000);
+
+  it('verifies a good snapshot (exit 0) and names the bad file of a corrupt one (exit 1)', async () => {
+    const { dataDir } = await makeData();
+    const folder = join(dataDir, 'rsnap', 'release', '1');
+    const good = spawnCli(['snapshots', 'verify', folder]);
+    expect((await good.exited).code).toBe(0);
+    expect(good.output()).toMatch(/OK — 1000 keys/);
+    const part = readdirSync(join(folder, 'default', 'default'))[0]!;
+    const path = join(folder, 'default', 'default', part);
+    const bytes = readFileSync(path);
+    bytes[10] = (bytes[10] as number) ^ 0x40;
+    writeFileSync(path, bytes);
+    const bad = spawnCli(['snapshots', 'verify', folder]);
+    expect((await bad.exited).code).toBe(1);
+    expect(bad.output()).toMatch(new RegExp(`BAD[\\s\\S]*${part.replace('.', '\\.')}[\\s\\S]*checksum`));
+  }, 30_000);
+
+  it('restores into a stopped data directory, and refuses while a server holds it', async () => {
+    const { dataDir } = await makeData();
+    const restored = spawnCli(['snapshots', 'restore', join(dataDir, 'rsnap', 'release', '1'), '--data-dir', dataDir]);
+    expect((await restored.exited).code).toBe(0);
+    expect(restored.output()).toMatch(/restored .* \(1000 keys/);
+    expect(readdirSync(join(dataDir, 'backups')).length).toBe(1);
+    const db = await open({ server: { dataDir } }, { saveOnShutdown: false });
+    expect(db.table().has('later')).toBe(false);
+    await db.close();
+
+    const server = spawnCli(['--data-dir', dataDir, '--port', String(await freePort()), '--noart']);
+    await server.waitFor(/ready to accept connections/);
+    const refused = spawnCli(['snapshots', 'restore', join(dataDir, 'rsnap', 'release', '1'), '--data-dir', dataDir]);
+    expect((await refused.exited).code).toBe(1);
+    expect(refused.output()).toMatch(new RegExp(`refusing to restore: .*pid ${server.proc.pid}`));
+    server.proc.kill('SIGTERM');
+    expect((await server.exited).code).toBe(0);
+  }, 60_000);
+});
