@@ -51,11 +51,11 @@ export function parseModel(expression: string, properties: readonly string[] = [
   const match = /^([a-zA-Z_][a-zA-Z0-9_]*)\((.*)\)$/s.exec(expression.trim());
   if (match === null) throw new FrostError(ErrorCode.malformedExpression, `malformed model ${JSON.stringify(expression)}`);
   const [, modelName = '', inner = ''] = match;
-  if (modelName.toLowerCase() !== 'keymap') throw new FrostError(ErrorCode.unknownModel, `unknown model ${modelName}`);
+  // As Skytable 0.7: the model name is case-sensitive.
+  if (modelName !== 'keymap') throw new FrostError(ErrorCode.unknownModel, `unknown model ${modelName}`);
   const types = splitTypes(inner);
-  if (types.length !== 2 || types.some((type) => type.length === 0)) {
-    throw new FrostError(ErrorCode.malformedExpression, 'keymap takes exactly two types');
-  }
+  if (types.some((type) => type.length === 0)) throw new FrostError(ErrorCode.malformedExpression, 'an empty type in keymap(...)');
+  if (types.length !== 2) throw new FrostError(ErrorCode.tooManyArgs, `keymap takes exactly two types, got ${types.length}`);
   let volatile = false;
   for (const property of properties) {
     if (property.toLowerCase() === 'volatile') volatile = true;

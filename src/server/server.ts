@@ -15,6 +15,7 @@ import { open, type Database, type OpenOptions } from '../database.js';
 import type { FrostConfig } from '../config/types.js';
 import type { ProtocolLimits } from '../protocol/limits.js';
 import type { Logger } from '../util/log.js';
+import { FrostError } from '../util/errors.js';
 import { Connection, type ProtocolDriver } from './connection.js';
 import { SkyhashDriver } from './skyhash/driver.js';
 import { RespDriver } from './resp/driver.js';
@@ -64,6 +65,14 @@ export class FrostServer {
   }
 
   static async start(config: FrostConfig, options: ServerOptions): Promise<FrostServer> {
+    // Auth and TLS (SPEC.md section 9) come in a later issue. Until then a configured origin
+    // key or TLS must stop the start: serving without them would leave the data open.
+    if (config.auth.originKey !== null) {
+      throw new FrostError('ERR_AUTH_UNAVAILABLE', 'auth (`auth.origin_key`) is not available in this version of frostkv yet; remove it to start without auth');
+    }
+    if (config.ssl.enabled) {
+      throw new FrostError('ERR_TLS_UNAVAILABLE', 'TLS (`[ssl]`) is not available in this version of frostkv yet; remove it to serve plain TCP on loopback');
+    }
     const db = await open(config, {
       logger: options.logger,
       saveOnShutdown: options.saveOnShutdown,

@@ -19,6 +19,7 @@ export const ErrorCode = {
   badTypeForKey: 'ERR_BAD_TYPE_FOR_KEY',
   unknownModel: 'ERR_UNKNOWN_MODEL',
   malformedExpression: 'ERR_MALFORMED_EXPRESSION',
+  tooManyArgs: 'ERR_TOO_MANY_ARGS',
   unknownProperty: 'ERR_UNKNOWN_PROPERTY',
   unknownDataType: 'ERR_UNKNOWN_DATA_TYPE',
   wrongModel: 'ERR_WRONG_MODEL',

@@ -81,10 +81,12 @@ describe('keyspaces and tables', () => {
 
   it('parse model expressions the way Skytable 0.7 does, with a code for each mistake', () => {
     expect(parseModel('keymap(str, binstr)')).toEqual({ key: 'str', value: 'binstr', volatile: false });
-    expect(parseModel('Keymap(binstr,list<str>)', ['volatile'])).toEqual({ key: 'binstr', value: 'list<str>', volatile: true });
+    expect(parseModel('keymap(binstr,list<str>)', ['volatile'])).toEqual({ key: 'binstr', value: 'list<str>', volatile: true });
+    expect(() => parseModel('Keymap(str,str)')).toThrow(code('ERR_UNKNOWN_MODEL'));
     expect(() => parseModel('keymap(list<str>,str)')).toThrow(code('ERR_BAD_TYPE_FOR_KEY'));
     expect(() => parseModel('hashmap(str,str)')).toThrow(code('ERR_UNKNOWN_MODEL'));
-    expect(() => parseModel('keymap(str)')).toThrow(code('ERR_MALFORMED_EXPRESSION'));
+    expect(() => parseModel('keymap(str)')).toThrow(code('ERR_TOO_MANY_ARGS'));
+    expect(() => parseModel('keymap(str,)')).toThrow(code('ERR_MALFORMED_EXPRESSION'));
     expect(() => parseModel('keymap str')).toThrow(code('ERR_MALFORMED_EXPRESSION'));
     expect(() => parseModel('keymap(str,int)')).toThrow(code('ERR_UNKNOWN_DATA_TYPE'));
     expect(() => parseModel('keymap(str,str)', ['durable'])).toThrow(code('ERR_UNKNOWN_PROPERTY'));

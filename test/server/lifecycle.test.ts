@@ -128,9 +128,11 @@ describe('frostkv as a user runs it', () => {
     client.close();
     child.kill('SIGTERM');
     await waitFor(async () => /final save attempt 1 failed/.test(output), 'the first failed attempt');
+    // One signal at a time: two identical signals pending together would be delivered once.
     child.kill('SIGTERM');
+    await waitFor(async () => /still saving; 2 more to give up/.test(output), 'the second signal');
     child.kill('SIGINT');
-    await waitFor(async () => /more to give up/.test(output), 'the signal count');
+    await waitFor(async () => /still saving; 1 more to give up/.test(output), 'the third signal');
     child.kill('SIGTERM');
     expect(await exited).toBe(1);
     expect(output).toMatch(/giving up on the final save/);

@@ -36,7 +36,9 @@ export const RespText = {
   noAuth: 'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
   dbIndex: 'ERR DB index is out of range',
   invalidCursor: 'ERR invalid cursor',
-  noProto: 'NOPROTO sorry, this protocol version is not supported',
+  noProto: 'NOPROTO unsupported protocol version',
+  wrongPass: 'WRONGPASS invalid username-password pair or user is disabled.',
+  badClientName: 'ERR Client names cannot contain spaces, newlines or special characters.',
   tooLarge: 'ERR string exceeds maximum allowed size (proto-max-bulk-len)',
   notUtf8: 'ERR value is not valid UTF-8, and this table stores str',
 } as const;
@@ -148,8 +150,8 @@ const set: RespCommand = (ctx, q) => {
   let mode: 'upsert' | 'insert' | 'update' = 'upsert';
   let returnOld = false;
   for (let i = 3; i < q.count; i++) {
-    if (q.argIs(i, 'NX') && mode === 'upsert') mode = 'insert';
-    else if (q.argIs(i, 'XX') && mode === 'upsert') mode = 'update';
+    if (q.argIs(i, 'NX') && mode !== 'update') mode = 'insert';
+    else if (q.argIs(i, 'XX') && mode !== 'insert') mode = 'update';
     else if (q.argIs(i, 'GET')) returnOld = true;
     else if (q.argIs(i, 'KEEPTTL')) continue;
     else if (q.argIs(i, 'EX') || q.argIs(i, 'PX') || q.argIs(i, 'EXAT') || q.argIs(i, 'PXAT')) throw fail(RespText.noExpiry);
@@ -247,6 +249,13 @@ function deltaArg(q: ArgView, i: number): bigint {
   if (parsed === null) throw fail(RespText.notInteger);
   return parsed;
 }
+
+/** DECRBY: Redis refuses a decrement of -2^63 up front (its negation does not fit an int64). */
+const decrby: RespCommand = (ctx, q) => {
+  const delta = deltaArg(q, 2);
+  if (delta === kInt64Min) throw fail('ERR decrement would overflow');
+  incrementBy(ctx, q, -delta);
+};
 
 // ---------------------------------------------------------------- keys
 
@@ -383,9 +392,10 @@ const save: RespCommand = (ctx) => {
   });
 };
 
+/** LASTSAVE: the last successful live save; before any, the server's start time (as Redis). */
 const lastsave: RespCommand = (ctx) => {
   const last = ctx.db.persistence?.status().lastSaveTimeMs ?? null;
-  ctx.w.integer(last === null ? 0 : Math.floor(last / 1000));
+  ctx.w.integer(Math.floor((last ?? ctx.view.stats.startedAtMs) / 1000));
 };
 
 const info: RespCommand = (ctx, q) => {
@@ -400,8 +410,14 @@ const config: RespCommand = (ctx, q) => {
     const pairs = configPairs(ctx.db, ctx.view);
     const out: Array<[string, string]> = [];
     for (let i = 2; i < q.count; i++) {
-      const pattern = Buffer.from(q.argString(i).toLowerCase());
-      for (const pair of pairs) if (globMatch(pattern, Buffer.from(pair[0])) && !out.includes(pair)) out.push(pair);
+      const asked = q.argString(i);
+      const pattern = Buffer.from(asked.toLowerCase());
+      const exact = !/[*?[\\]/.test(asked);
+      for (const pair of pairs) {
+        if (!globMatch(pattern, Buffer.from(pair[0])) || out.some(([name]) => name.toLowerCase() === pair[0])) continue;
+        // Redis answers an exact name as the client spelled it, a pattern's matches canonically.
+        out.push(exact ? [asked, pair[1]] : pair);
+      }
     }
     ctx.w.array(out.length * 2);
     for (const [name, value] of out) {
@@ -433,24 +449,45 @@ const quit: RespCommand = (ctx) => {
 };
 
 const select: RespCommand = (ctx, q) => {
-  if (q.argString(1, 'latin1') !== '0') throw fail(RespText.dbIndex);
+  const index = parseInt64(q.argString(1, 'latin1'));
+  if (index === null) throw fail(RespText.notInteger);
+  if (index !== 0n) throw fail(RespText.dbIndex);
   ctx.w.ok();
 };
 
-const auth: RespCommand = () => {
-  throw fail(RespText.noAuth);
+/**
+ * Without auth configured Redis 7's `default` user has no password: `AUTH <pw>` complains that
+ * no password is set, `AUTH default <anything>` succeeds, any other user is WRONGPASS.
+ */
+function checkAuth(q: ArgView, from: number, count: number): void {
+  if (count === 1) throw fail(RespText.noAuth);
+  if (count !== 2) throw fail(RespText.syntax);
+  if (!q.argIs(from, 'default')) throw fail(RespText.wrongPass);
+}
+
+const auth: RespCommand = (ctx, q) => {
+  checkAuth(q, 1, q.count - 1);
+  ctx.w.ok();
 };
 
 const hello: RespCommand = (ctx, q) => {
   if (q.count >= 2) {
-    const version = q.argString(1, 'latin1');
-    if (version === '3') throw fail(RespText.noProto);
-    if (version !== '2') throw fail('ERR Protocol version is not an integer or out of range');
+    const version = parseInt64(q.argString(1, 'latin1'));
+    if (version === null) throw fail('ERR Protocol version is not an integer or out of range');
+    if (version !== 2n) throw fail(RespText.noProto);
   }
+  let name: string | null | undefined;
   for (let i = 2; i < q.count; i++) {
-    if (q.argIs(i, 'AUTH')) throw fail(RespText.noAuth);
-    if (q.argIs(i, 'SETNAME') && i + 1 < q.count) ctx.client.name = q.argString(++i);
+    if (q.argIs(i, 'AUTH') && i + 2 < q.count) {
+      checkAuth(q, i + 1, 2);
+      i += 2;
+    } else if (q.argIs(i, 'SETNAME') && i + 1 < q.count) {
+      name = clientName(q.argString(++i));
+    } else {
+      throw fail(`ERR Syntax error in HELLO option '${q.argString(i)}'`);
+    }
   }
+  if (name !== undefined) ctx.client.name = name;
   const fields: Array<[string, string | number]> = [
     ['server', 'redis'],
     ['version', kRedisCompatVersion],
@@ -469,15 +506,35 @@ const hello: RespCommand = (ctx, q) => {
   ctx.w.array(0);
 };
 
+/** A client name as Redis accepts it: printable ASCII without spaces; empty clears it. */
+function clientName(text: string): string | null {
+  if (!/^[\x21-\x7e]*$/.test(text)) throw fail(RespText.badClientName);
+  return text.length === 0 ? null : text;
+}
+
+function subArity(q: ArgView, name: string, ok: boolean): void {
+  if (!ok) throw arityError(name);
+}
+
 const client: RespCommand = (ctx, q) => {
   if (q.argIs(1, 'SETNAME')) {
-    if (q.count !== 3) throw arityError('client|setname');
-    ctx.client.name = q.argString(2);
+    subArity(q, 'client|setname', q.count === 3);
+    ctx.client.name = clientName(q.argString(2));
     return ctx.w.ok();
   }
-  if (q.argIs(1, 'GETNAME')) return ctx.client.name === null ? ctx.w.nullBulk() : ctx.w.bulk(ctx.client.name);
-  if (q.argIs(1, 'ID')) return ctx.w.integer(ctx.client.id);
-  if (q.argIs(1, 'SETINFO')) return ctx.w.ok();
+  if (q.argIs(1, 'GETNAME')) {
+    subArity(q, 'client|getname', q.count === 2);
+    return ctx.client.name === null ? ctx.w.nullBulk() : ctx.w.bulk(ctx.client.name);
+  }
+  if (q.argIs(1, 'ID')) {
+    subArity(q, 'client|id', q.count === 2);
+    return ctx.w.integer(ctx.client.id);
+  }
+  if (q.argIs(1, 'SETINFO')) {
+    subArity(q, 'client|setinfo', q.count === 4);
+    if (!q.argIs(2, 'LIB-NAME') && !q.argIs(2, 'LIB-VER')) throw fail(`ERR Unrecognized option '${q.argString(2)}'`);
+    return ctx.w.ok();
+  }
   if (q.argIs(1, 'INFO') || q.argIs(1, 'LIST')) {
     return ctx.w.bulk(`id=${ctx.client.id} name=${ctx.client.name ?? ''} db=0 resp=2\n`);
   }
@@ -508,14 +565,22 @@ const command: RespCommand = (ctx, q) => {
     for (const name of names) entry(name);
     return;
   }
-  if (q.argIs(1, 'COUNT')) return ctx.w.integer(names.length);
+  if (q.argIs(1, 'COUNT')) {
+    subArity(q, 'command|count', q.count === 2);
+    return ctx.w.integer(names.length);
+  }
   if (q.argIs(1, 'DOCS')) return ctx.w.array(0);
   if (q.argIs(1, 'INFO')) {
+    if (q.count === 2) {
+      ctx.w.array(names.length);
+      for (const name of names) entry(name);
+      return;
+    }
     ctx.w.array(q.count - 2);
     for (let i = 2; i < q.count; i++) {
       const name = q.argString(i, 'latin1').toUpperCase();
       if (kCommands.has(name)) entry(name);
-      else ctx.w.nullArray();
+      else ctx.w.nullBulk();
     }
     return;
   }
@@ -537,7 +602,7 @@ export const kCommands = new Map<string, CommandSpec>([
   ['INCR', { run: (ctx, q) => incrementBy(ctx, q, 1n), arity: 2, write: true }],
   ['DECR', { run: (ctx, q) => incrementBy(ctx, q, -1n), arity: 2, write: true }],
   ['INCRBY', { run: (ctx, q) => incrementBy(ctx, q, deltaArg(q, 2)), arity: 3, write: true }],
-  ['DECRBY', { run: (ctx, q) => incrementBy(ctx, q, -deltaArg(q, 2)), arity: 3, write: true }],
+  ['DECRBY', { run: decrby, arity: 3, write: true }],
   ['DEL', { run: del, arity: -2, write: true }],
   ['UNLINK', { run: del, arity: -2, write: true }],
   ['EXISTS', { run: exists, arity: -2, write: false }],

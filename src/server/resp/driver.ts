@@ -20,10 +20,11 @@ import { RespClient, RespContext, RespText, arityError, kCommands, kGetSpec, kSe
 
 const kCommandNameMaxBytes = Math.max(...[...kCommands.keys()].map((name) => name.length));
 
+/** Redis 7's text: arguments are listed while the list is under 128 characters. */
 function unknownCommand(q: ArgView): string {
   const name = q.argString(0);
   let args = '';
-  for (let i = 1; i < q.count && i <= 3; i++) args += `'${q.argString(i).slice(0, 128)}' `;
+  for (let i = 1; i < q.count && args.length < 128; i++) args += `'${q.argString(i).slice(0, 128 - args.length)}' `;
   return `ERR unknown command '${name.slice(0, 128)}', with args beginning with: ${args}`;
 }
 
@@ -68,7 +69,8 @@ export class RespDriver implements ProtocolDriver<ArgView> {
   }
 
   protocolError(error: ProtocolError): void {
-    this.output.error(`ERR ${error.message}`);
+    // Redis echoes the offending byte raw; the message holds it as a latin1 character.
+    this.output.raw(Buffer.from(`-ERR ${error.message.replace(/[\r\n]/g, ' ')}\r\n`, 'latin1'));
   }
 
   closed(): void {

@@ -28,7 +28,8 @@ function matchClass(pattern: Uint8Array, p: number, byte: number): [boolean, num
       i++;
       if (pattern[i] === byte) matched = true;
       i++;
-    } else if (i + 2 < pattern.length && pattern[i + 1] === kDash && pattern[i + 2] !== kClose) {
+    } else if (i + 2 < pattern.length && pattern[i + 1] === kDash) {
+      // As Redis's stringmatchlen: `x-y` is a range whatever y is, even `]`.
       let low = pattern[i] as number;
       let high = pattern[i + 2] as number;
       if (low > high) [low, high] = [high, low];

@@ -103,7 +103,7 @@ function section(db: Database, view: ServerView, name: Section, tableEntity: str
         ['current_save_keys_total', anySave?.keysTotal ?? 0],
         ['rdb_changes_since_last_save', persistence?.changesSinceLastSave ?? 0],
         ['rdb_bgsave_in_progress', saving === null ? 0 : 1],
-        ['rdb_last_save_time', lastSave === null ? 0 : Math.floor(lastSave / 1000)],
+        ['rdb_last_save_time', Math.floor((lastSave ?? view.stats.startedAtMs) / 1000)],
         ['rdb_last_bgsave_status', bgsave?.status === 'err' ? 'err' : 'ok'],
         ['rdb_last_bgsave_time_sec', bgsave?.durationMs === null || bgsave === undefined ? -1 : seconds(bgsave.durationMs)],
         ['rdb_current_bgsave_time_sec', saving === null ? -1 : seconds(Date.now() - saving.startedAtMs)],
@@ -150,6 +150,7 @@ export function infoText(db: Database, view: ServerView, tableEntity: string, re
   const wanted = requested.map((name) => name.toLowerCase());
   const all = wanted.length === 0 || wanted.some((name) => name === 'all' || name === 'default' || name === 'everything');
   const names = kSections.filter((name) => all || wanted.includes(name));
+  if (names.length === 0) return '';
   const blocks = names.map((name) => {
     const title = name.charAt(0).toUpperCase() + name.slice(1);
     const lines = section(db, view, name, tableEntity).map(([field, value]) => `${field}:${clean(value)}`);

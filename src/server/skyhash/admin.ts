@@ -173,7 +173,7 @@ const create: Action = (ctx, q) => {
   }
   if (q.argIs(1, 'TABLE')) {
     needArgs(q, argc(q) === 3 || argc(q) === 4);
-    const entity = entityArg(ctx, q, 2, false);
+    const entity = entityArg(ctx, q, 2, false, SkyError.containerNameTooLong);
     const properties = argc(q) === 4 ? [textArg(q, 4)] : [];
     if (properties.length > 0 && properties[0] !== 'volatile') throw reply(SkyError.unknownProperty);
     const model = parseModel(textArg(q, 3), properties);
@@ -219,7 +219,12 @@ const inspect: Action = (ctx, q) => {
     let keyspace = ctx.session.keyspace;
     if (argc(q) === 2) {
       keyspace = textArg(q, 2);
-      checkContainerName(keyspace);
+      try {
+        checkContainerName(keyspace);
+      } catch (error) {
+        if (isFrostError(error, ErrorCode.nameTooLong)) throw reply(SkyError.badContainerName);
+        throw error;
+      }
     }
     if (keyspace === null) throw reply(SkyError.defaultContainerUnset);
     return names(engine.tableNames(keyspace));

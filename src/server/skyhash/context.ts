@@ -47,6 +47,7 @@ export const SkyError = {
   malformedExpression: 'malformed-expression',
   unknownModel: 'unknown-model',
   containerNameTooLong: 'container-name-too-long',
+  tooManyArgs: 'too-many-args',
   badContainerName: 'bad-container-name',
   unknownInspectQuery: 'unknown-inspect-query',
   unknownProperty: 'unknown-property',
@@ -105,6 +106,8 @@ export function replyForCode(code: string): number | string {
       return SkyError.unknownModel;
     case ErrorCode.malformedExpression:
       return SkyError.malformedExpression;
+    case ErrorCode.tooManyArgs:
+      return SkyError.tooManyArgs;
     case ErrorCode.unknownProperty:
       return SkyError.unknownProperty;
     case ErrorCode.unknownDataType:
@@ -202,7 +205,24 @@ export function textArg(q: ArgView, i: number): string {
  * `bareIsKeyspace` is true for USE (a bare name switches keyspace) and false for actions that
  * take a table (a bare name is a table in the current keyspace).
  */
-export function entityArg(ctx: SkyContext, q: ArgView, i: number, bareIsKeyspace: boolean): { keyspace: string; table: string | null } {
+export function entityArg(
+  ctx: SkyContext,
+  q: ArgView,
+  i: number,
+  bareIsKeyspace: boolean,
+  tooLong: string = SkyError.badContainerName,
+): { keyspace: string; table: string | null } {
+  try {
+    return parseEntityArg(ctx, q, i, bareIsKeyspace);
+  } catch (error) {
+    // Skytable's entity parser answers a name past 64 bytes with bad-container-name; only
+    // CREATE reports container-name-too-long.
+    if (isFrostError(error, ErrorCode.nameTooLong)) throw reply(tooLong);
+    throw error;
+  }
+}
+
+function parseEntityArg(ctx: SkyContext, q: ArgView, i: number, bareIsKeyspace: boolean): { keyspace: string; table: string | null } {
   const text = textArg(q, i);
   const parts = text.split(':');
   if (parts.length > 2) throw reply(SkyError.malformedExpression);
