@@ -76,6 +76,8 @@ export class Database {
       await pool.destroy();
       throw error;
     }
+    // From here on splits and copy-on-write take pre-touched buffers allocated by a worker.
+    void engine.pool.attachRefill((metas, heaps) => pool.run({ kind: 'allocate', metas, heaps }));
     return new Database(config, engine, pool, persistence);
   }
 
@@ -173,6 +175,7 @@ export class Database {
     if (this.closed) return;
     this.closed = true;
     this.engine.markClosed();
+    this.engine.pool.detachRefill();
     try {
       await this.persistence?.close(options);
     } finally {

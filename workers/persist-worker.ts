@@ -4,11 +4,13 @@
  * be tested on its own; this file only wires it to the pool.
  */
 
+import { lowerThreadPriority } from '../src/persist/priority.js';
 import { addSegment, emptyDigest, type Digest } from '../src/table/digest.js';
 import type { FrozenSegmentWire } from '../src/table/generation.js';
 import { kSegmentStatusDone } from '../src/table/layout.js';
 import { viewFromWire } from '../src/table/wire.js';
 import { encodeTask, type EncodeTask } from '../src/persist/encode.js';
+import { allocateTask, type AllocateTask } from '../src/persist/allocate.js';
 import { decodeTask, type DecodeTask } from '../src/persist/decode.js';
 import { commitTask, recoverTask, removeTask, type CommitTask, type RecoverTask, type RemoveTask } from '../src/persist/commit.js';
 import {
@@ -27,6 +29,10 @@ import {
   type PruneTask,
   type ReadManifestTask,
 } from '../src/persist/dirs.js';
+
+// Saves must never slow the main thread: on a busy machine the kernel should run the main
+// thread first and give workers the CPU time it leaves.
+lowerThreadPriority();
 
 export interface DigestTask {
   kind: 'digest';
@@ -61,7 +67,8 @@ export type WorkerTask =
   | DiskUsageTask
   | FindSavesTask
   | CopySaveTask
-  | InstallRestoreTask;
+  | InstallRestoreTask
+  | AllocateTask;
 
 export default async function handle(task: WorkerTask): Promise<unknown> {
   switch (task.kind) {
@@ -91,6 +98,8 @@ export default async function handle(task: WorkerTask): Promise<unknown> {
       return copySaveTask(task);
     case 'installRestore':
       return installRestoreTask(task);
+    case 'allocate':
+      return allocateTask(task);
     default:
       throw new Error(`unknown worker task ${JSON.stringify((task as { kind?: unknown }).kind)}`);
   }

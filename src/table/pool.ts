@@ -6,6 +6,12 @@
  * speed. Guarantees: a meta buffer handed out has every slot zero (empty); a heap buffer's
  * contents are unspecified (segments never read past their own used bytes). The pool holds at
  * most `maxPooledBytes`; buffers beyond that are dropped for the garbage collector.
+ *
+ * Reserve: with a refiller attached (a worker task that allocates buffers and touches every
+ * page), the pool keeps a reserve of ready buffers and tops it up in the background whenever it
+ * falls below half, so splits and copy-on-write on the main thread find warm memory instead of
+ * paying for fresh pages. A take that finds the pool empty (the reserve was too small for a
+ * burst) doubles the reserve target, up to kReserveMetasMax / kReserveHeapsMax.
  */
 
 import { kHeapBytes, kMetaBytes, kMetaWords } from './layout.js';
@@ -40,9 +46,22 @@ export class HeapBuffer {
 }
 
 export const kDefaultPoolMaxBytes = 64 * 1024 * 1024;
+/** Reserve targets: start small, double on every burst that empties the pool, up to the max. */
+export const kReserveMetasInitial = 128;
+export const kReserveMetasMax = 2048;
+export const kReserveHeapsInitial = 16;
+export const kReserveHeapsMax = 128;
+
+/** Allocates pre-touched buffers off the main thread (see workers: 'allocate'). */
+export type Refill = (metas: number, heaps: number) => Promise<{ metas: SharedArrayBuffer[]; heaps: SharedArrayBuffer[] }>;
 
 export interface PoolStats {
   pooledBytes: number;
+  /** Buffers the background refiller supplied (allocated and touched off the main thread). */
+  refilledMetaCount: number;
+  refilledHeapCount: number;
+  reserveMetas: number;
+  reserveHeaps: number;
   freshMetaCount: number;
   freshHeapCount: number;
   reusedMetaCount: number;
@@ -58,9 +77,61 @@ export class BufferPool {
   private freshHeapCount = 0;
   private reusedMetaCount = 0;
   private reusedHeapCount = 0;
+  private refill: Refill | null = null;
+  private refilling = false;
+  private reserveMetas = kReserveMetasInitial;
+  private reserveHeaps = kReserveHeapsInitial;
+  private refilledMetaCount = 0;
+  private refilledHeapCount = 0;
 
   constructor(maxPooledBytes = kDefaultPoolMaxBytes) {
     this.maxPooledBytes = maxPooledBytes;
+  }
+
+  /** Keep a warm reserve from now on, allocated by `refill` (off the main thread). */
+  attachRefill(refill: Refill): Promise<void> {
+    this.refill = refill;
+    return this.topUp();
+  }
+
+  detachRefill(): void {
+    this.refill = null;
+  }
+
+  private topUp(): Promise<void> {
+    if (this.refill === null || this.refilling) return Promise.resolve();
+    const metas = Math.max(0, this.reserveMetas - this.metas.length);
+    const heaps = Math.max(0, this.reserveHeaps - this.heaps.length);
+    if (metas === 0 && heaps === 0) return Promise.resolve();
+    this.refilling = true;
+    return this.refill(metas, heaps)
+      .then((made) => {
+        for (const sab of made.metas) {
+          if (this.pooledBytes + kMetaBytes > this.maxPooledBytes) break;
+          this.pooledBytes += kMetaBytes;
+          this.metas.push(new MetaBuffer(sab));
+          this.refilledMetaCount++;
+        }
+        for (const sab of made.heaps) {
+          if (this.pooledBytes + kHeapBytes > this.maxPooledBytes) break;
+          this.pooledBytes += kHeapBytes;
+          this.heaps.push(new HeapBuffer(sab));
+          this.refilledHeapCount++;
+        }
+      })
+      .catch(() => {
+        // A failed refill (the pool is shutting down) only means takes allocate in place.
+      })
+      .finally(() => {
+        this.refilling = false;
+      });
+  }
+
+  private afterTake(metaShortage: boolean, heapShortage: boolean): void {
+    if (this.refill === null) return;
+    if (metaShortage) this.reserveMetas = Math.min(kReserveMetasMax, this.reserveMetas * 2);
+    if (heapShortage) this.reserveHeaps = Math.min(kReserveHeapsMax, this.reserveHeaps * 2);
+    if (this.metas.length < this.reserveMetas / 2 || this.heaps.length < this.reserveHeaps / 2) void this.topUp();
   }
 
   takeMeta(): MetaBuffer {
@@ -69,9 +140,11 @@ export class BufferPool {
       this.pooledBytes -= kMetaBytes;
       this.reusedMetaCount++;
       reused.words.fill(0, 0, kMetaWords);
+      if (this.refill !== null && this.metas.length < this.reserveMetas / 2) this.afterTake(false, false);
       return reused;
     }
     this.freshMetaCount++;
+    this.afterTake(true, false);
     return new MetaBuffer(new SharedArrayBuffer(kMetaBytes));
   }
 
@@ -89,9 +162,11 @@ export class BufferPool {
       reused.refs = 0;
       reused.liveRefs = 0;
       reused.countedAsCow = false;
+      if (this.refill !== null && this.heaps.length < this.reserveHeaps / 2) this.afterTake(false, false);
       return reused;
     }
     this.freshHeapCount++;
+    this.afterTake(false, true);
     return new HeapBuffer(new SharedArrayBuffer(kHeapBytes));
   }
 
@@ -113,6 +188,10 @@ export class BufferPool {
   stats(): PoolStats {
     return {
       pooledBytes: this.pooledBytes,
+      refilledMetaCount: this.refilledMetaCount,
+      refilledHeapCount: this.refilledHeapCount,
+      reserveMetas: this.reserveMetas,
+      reserveHeaps: this.reserveHeaps,
       freshMetaCount: this.freshMetaCount,
       freshHeapCount: this.freshHeapCount,
       reusedMetaCount: this.reusedMetaCount,

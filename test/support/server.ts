@@ -5,12 +5,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 import { withDefaults, type PartialConfig } from '../../src/config/types.js';
 import { FrostServer } from '../../src/server/server.js';
 import { MemoryLogger } from '../../src/util/log.js';
 import { tempDir } from './tmp.js';
 
 export const kCliEntry = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+/** Children still running when a test file ends (a failed test) are killed, never left behind. */
+const children = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of children) child.kill('SIGKILL');
+  children.clear();
+});
 
 export interface InProcessServer {
   server: FrostServer;
@@ -74,6 +82,8 @@ export function spawnCli(args: string[], options: { cwd?: string; env?: NodeJS.P
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.add(proc);
+  proc.on('exit', () => children.delete(proc));
   let text = '';
   const waiters: Array<() => void> = [];
   const onText = (chunk: Buffer): void => {
