@@ -175,10 +175,11 @@ export class Database {
     if (this.closed) return;
     this.closed = true;
     this.engine.markClosed();
-    this.engine.pool.detachRefill();
+    const refillLanded = this.engine.pool.detachRefill();
     try {
       await this.persistence?.close(options);
     } finally {
+      await refillLanded;
       await this.pool?.destroy();
     }
   }

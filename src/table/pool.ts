@@ -79,6 +79,7 @@ export class BufferPool {
   private reusedHeapCount = 0;
   private refill: Refill | null = null;
   private refilling = false;
+  private pendingRefill: Promise<void> = Promise.resolve();
   private reserveMetas = kReserveMetasInitial;
   private reserveHeaps = kReserveHeapsInitial;
   private refilledMetaCount = 0;
@@ -94,8 +95,10 @@ export class BufferPool {
     return this.topUp();
   }
 
-  detachRefill(): void {
+  /** Stop refilling; resolves once a refill in flight has landed (before its workers go away). */
+  detachRefill(): Promise<void> {
     this.refill = null;
+    return this.pendingRefill;
   }
 
   private topUp(): Promise<void> {
@@ -104,7 +107,7 @@ export class BufferPool {
     const heaps = Math.max(0, this.reserveHeaps - this.heaps.length);
     if (metas === 0 && heaps === 0) return Promise.resolve();
     this.refilling = true;
-    return this.refill(metas, heaps)
+    this.pendingRefill = this.refill(metas, heaps)
       .then((made) => {
         for (const sab of made.metas) {
           if (this.pooledBytes + kMetaBytes > this.maxPooledBytes) break;
@@ -125,6 +128,7 @@ export class BufferPool {
       .finally(() => {
         this.refilling = false;
       });
+    return this.pendingRefill;
   }
 
   private afterTake(metaShortage: boolean, heapShortage: boolean): void {
