@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SkyClient } from '../support/skyhash.js';
@@ -95,7 +95,8 @@ describe('frostkv as a user runs it', () => {
     // Root ignores permission bits, so the snapshot folder is made unusable by putting a file
     // where the folder must be: creating a snapshot inside it fails for every user.
     await waitFor(async () => existsSync(join(dataDir, 'snaps')), 'the first snapshot');
-    rmSync(join(dataDir, 'snaps'), { recursive: true });
+    // Renamed, not deleted: a snapshot may be writing inside it right now.
+    renameSync(join(dataDir, 'snaps'), join(dir, 'old-snaps'));
     writeFileSync(join(dataDir, 'snaps'), 'not a folder');
     let attempt = 0;
     const trySet = async (): Promise<string> => client.run('SET', `attempt:${attempt++}`, 'v');
