@@ -11,16 +11,27 @@
  * segment buffers into a reused output buffer (per-record pack() is an order of magnitude too
  * slow), and big values are written to the file directly from their blob, never copied.
  *
- * Guarantees: each segment is marked done in its frozen generation's status array as soon as
- * its bytes have left the shared buffers; the file is fsynced before the task reports success;
- * the reported crc32 covers every byte written.
+ * Guarantees: a segment is encoded by exactly one task of a save: a task first claims it
+ * (compare-exchange pending -> claimed in the frozen generation's status array) and skips it if
+ * another task (a "hot" batch) got there first; it is marked done as soon as its bytes have
+ * left the shared buffers. A part whose segments were all taken writes no file. Every file is
+ * fsynced before the task reports success, and its crc32 covers every byte written.
  */
 
 import { crc32 } from 'node:zlib';
 import { pack } from 'msgpackr';
 import { join, dirname } from 'node:path';
 import type { FrozenSegmentWire } from '../table/generation.js';
-import { kMetaEntryCount, kMetaHeaderWords, kMetaLocalDepth, kMetaPrefix, kSegmentStatusDone, kSlotCount } from '../table/layout.js';
+import {
+  kMetaEntryCount,
+  kMetaHeaderWords,
+  kMetaLocalDepth,
+  kMetaPrefix,
+  kSegmentStatusClaimed,
+  kSegmentStatusDone,
+  kSegmentStatusPending,
+  kSlotCount,
+} from '../table/layout.js';
 import { readRecord, record, slotOffset } from '../table/segment.js';
 import { viewFromWire } from '../table/wire.js';
 import { writeElementHeader, type ElementKind } from '../engine/list.js';
@@ -143,25 +154,31 @@ class FileWriter {
   }
 }
 
-function encodePart(seam: FsSeam, dir: string, part: EncodePart): ManifestFile & { segments: number } {
-  const path = join(dir, ...part.relativePath.split('/'));
-  seam.mkdir(dirname(path));
-  const writer = new FileWriter(seam, path);
+function encodePart(seam: FsSeam, dir: string, part: EncodePart): (ManifestFile & { segments: number }) | null {
   const keyKind: ElementKind = part.model.key;
   const list = isListModel(part.model);
   const valueKind: ElementKind = part.model.value === 'str' ? 'str' : 'binstr';
+  let writer: FileWriter | null = null;
   let records = 0;
+  let blocks = 0;
   try {
-    writer.packed({
-      format: kDataFileFormat,
-      version: kFormatVersion,
-      keyspace: part.keyspace,
-      table: part.table,
-      part: part.part,
-      key: part.model.key,
-      value: part.model.value,
-    });
     for (let s = 0; s < part.segments.length; s++) {
+      const index = part.statusIndexes[s] as number;
+      if (Atomics.compareExchange(part.status, index, kSegmentStatusPending, kSegmentStatusClaimed) !== kSegmentStatusPending) continue;
+      if (writer === null) {
+        const path = join(dir, ...part.relativePath.split('/'));
+        seam.mkdir(dirname(path));
+        writer = new FileWriter(seam, path);
+        writer.packed({
+          format: kDataFileFormat,
+          version: kFormatVersion,
+          keyspace: part.keyspace,
+          table: part.table,
+          part: part.part,
+          key: part.model.key,
+          value: part.model.value,
+        });
+      }
       const view = viewFromWire(part.segments[s] as FrozenSegmentWire);
       const meta = view.meta;
       const count = meta[kMetaEntryCount] as number;
@@ -181,23 +198,28 @@ function encodePart(seam: FsSeam, dir: string, part: EncodePart): ManifestFile &
       }
       assert(written === count, `segment entry count ${count} disagrees with its slots (${written})`);
       records += written;
+      blocks++;
       // The segment's bytes are in our buffer or on disk: the main thread may write to it now.
-      Atomics.store(part.status, part.statusIndexes[s] as number, kSegmentStatusDone);
+      Atomics.store(part.status, index, kSegmentStatusDone);
     }
-    writer.packed({ end: true, blocks: part.segments.length, records });
+    if (writer === null) return null;
+    writer.packed({ end: true, blocks, records });
   } catch (error) {
-    writer.abandon();
+    writer?.abandon();
     throw error;
   }
   const { sizeBytes, crc32: checksum } = writer.finish();
-  return { path: part.relativePath, sizeBytes, records, crc32: crc32Hex(checksum), segments: part.segments.length };
+  return { path: part.relativePath, sizeBytes, records, crc32: crc32Hex(checksum), segments: blocks };
 }
 
 export function encodeTask(task: EncodeTask): EncodeResult {
   const seam = new FsSeam(task.faults);
   const files: Array<ManifestFile & { segments: number }> = [];
   try {
-    for (const part of task.parts) files.push(encodePart(seam, task.dir, part));
+    for (const part of task.parts) {
+      const file = encodePart(seam, task.dir, part);
+      if (file !== null) files.push(file);
+    }
     return { ok: true, files };
   } catch (error) {
     if (error instanceof FsFailure) return { ok: false, failure: error.info };

@@ -410,6 +410,7 @@ export class Persistence {
       durationMs: Math.round(report.durationMs),
       cutPauseMs: Number(report.cutPauseMs.toFixed(4)),
       cowBytesPeak: report.cowBytesPeak,
+      hotSegments: report.hotSegments,
     };
     if (report.ok) {
       const rate = seconds > 0 ? report.sizeBytes / 1e6 / seconds : 0;

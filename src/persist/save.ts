@@ -3,10 +3,12 @@
  * work happens in the worker pool).
  *
  *   1. cut: engine.freeze() — every table of every keyspace, synchronously, no data copied
- *   2. plan: split each frozen table into parts of up to kSegmentsPerPart segments; each part
- *      is one data file; small parts are packed into one task so dispatch cost stays low
- *   3. encode: tasks run in the pool; as each finishes, copy-on-write copies of the segments it
- *      covered are returned to the pool (memory drops during the save, not only at its end)
+ *   2. plan: parts of up to kSegmentsPerPart segments, made only when a worker is free, never
+ *      more in flight than threads; a segment written during the save (the table reports it
+ *      "hot") goes into the next task, ahead of the sequential order
+ *   3. encode: workers claim each segment (so hot and sequential tasks never encode one twice)
+ *      and mark it done; as each task finishes, copy-on-write copies of its segments return to
+ *      the pool, so memory drops during the save, not only at its end
  *   4. commit: one worker task writes MANIFEST last, fsyncs, renames, fsyncs the parents
  *   5. release the cut; on any failure remove the temporary folder and report the failed step
  *
@@ -16,11 +18,12 @@
  */
 
 import { join, dirname } from 'node:path';
-import type { Engine, EngineCut } from '../engine/engine.js';
+import type { CutTable, Engine, EngineCut } from '../engine/engine.js';
 import type { FrozenTable } from '../table/generation.js';
 import type { WorkerPool } from './worker-pool.js';
 import type { FaultPlan, FsFailureInfo } from './fs-seam.js';
 import type { EncodePart, EncodeResult, EncodeTask } from './encode.js';
+import { kSegmentStatusPending } from '../table/layout.js';
 import type { CommitTask, TaskResult } from './commit.js';
 import { randomId } from './dirs.js';
 import {
@@ -35,8 +38,12 @@ import {
 } from './format.js';
 import { kVersion } from '../version.js';
 
-/** 128 segments of 128 KiB heap: about 16 MiB of table per data file. */
-export const kSegmentsPerPart = 128;
+/** 32 segments of 128 KiB heap: about 4 MiB of table per sequential part (one data file). */
+export const kSegmentsPerPart = 32;
+/** Segments written during the save (hot) are encoded first, this many per priority task. */
+export const kHotBatchMax = 64;
+/** Hot notifications kept before new ones are dropped (the sequential parts cover them anyway). */
+export const kHotQueueMax = 65_536;
 
 export type SaveKind = 'bgsave' | 'snapshot' | 'named';
 
@@ -74,73 +81,114 @@ export interface SaveReport {
   records: number;
   sizeBytes: number;
   files: number;
+  /** Segments encoded ahead of their turn because they were written during the save. */
+  hotSegments: number;
   cowBytesPeak: number;
   failure: FsFailureInfo | null;
 }
 
-interface PlannedPart {
-  part: EncodePart;
+interface TableSource {
+  keyspace: string;
+  name: string;
+  model: CutTable['model'];
   frozen: FrozenTable;
-  from: number;
-  to: number;
+  nextPart: number;
+}
+
+/** Parts still to dispatch, in table order, and the segments written meanwhile (hot). */
+class Planner {
+  private readonly tables: TableSource[];
+  private table = 0;
+  private from = 0;
+  private hot: Array<[number, number]> = [];
+  private hotHead = 0;
+  hotSegments = 0;
+
+  constructor(cut: EngineCut) {
+    this.tables = [];
+    for (const table of cut.tables) {
+      if (table.frozen === null) continue;
+      const source: TableSource = { keyspace: table.keyspace, name: table.name, model: table.model, frozen: table.frozen, nextPart: 0 };
+      const index = this.tables.length;
+      this.tables.push(source);
+      // The status array is allocated now, before any write can ask whether a segment is done.
+      void table.frozen.status;
+      table.frozen.onHot = (segment) => {
+        if (this.hot.length - this.hotHead < kHotQueueMax) this.hot.push([index, segment]);
+      };
+    }
+  }
+
+  detach(): void {
+    for (const source of this.tables) source.frozen.onHot = null;
+  }
+
+  private part(source: TableSource, indexes: number[]): EncodePart {
+    const index = source.nextPart++;
+    return {
+      keyspace: source.keyspace,
+      table: source.name,
+      part: index,
+      model: source.model,
+      relativePath: partPath(source.keyspace, source.name, index),
+      segments: indexes.map((i) => source.frozen.wire(i)),
+      status: source.frozen.status,
+      statusIndexes: indexes,
+    };
+  }
+
+  /** The next task's parts: hot segments first, else the next sequential ranges. */
+  next(): Array<{ source: TableSource; part: EncodePart }> | null {
+    const hot = this.takeHot();
+    if (hot !== null) return hot;
+    const out: Array<{ source: TableSource; part: EncodePart }> = [];
+    let segments = 0;
+    while (segments < kSegmentsPerPart && this.table < this.tables.length) {
+      const source = this.tables[this.table] as TableSource;
+      const count = source.frozen.segments.length;
+      const to = Math.min(count, this.from + kSegmentsPerPart - segments);
+      const indexes: number[] = [];
+      for (let i = this.from; i < to; i++) if (!source.frozen.isDone(i)) indexes.push(i);
+      if (indexes.length > 0) out.push({ source, part: this.part(source, indexes) });
+      segments += to - this.from;
+      this.from = to;
+      if (this.from >= count) {
+        this.table++;
+        this.from = 0;
+      }
+    }
+    return out.length === 0 ? null : out;
+  }
+
+  private takeHot(): Array<{ source: TableSource; part: EncodePart }> | null {
+    const byTable = new Map<number, number[]>();
+    let taken = 0;
+    while (this.hotHead < this.hot.length && taken < kHotBatchMax) {
+      const [table, segment] = this.hot[this.hotHead++] as [number, number];
+      const source = this.tables[table] as TableSource;
+      // Skip segments already claimed or finished by a running task.
+      if (Atomics.load(source.frozen.status, segment) !== kSegmentStatusPending) continue;
+      const list = byTable.get(table) ?? [];
+      if (list.includes(segment)) continue;
+      list.push(segment);
+      byTable.set(table, list);
+      taken++;
+    }
+    if (this.hotHead === this.hot.length) {
+      this.hot = [];
+      this.hotHead = 0;
+    }
+    if (taken === 0) return null;
+    this.hotSegments += taken;
+    return [...byTable].map(([table, indexes]) => {
+      const source = this.tables[table] as TableSource;
+      return { source, part: this.part(source, indexes) };
+    });
+  }
 }
 
 function partPath(keyspace: string, table: string, index: number): string {
   return `${keyspace}/${table}/part-${String(index).padStart(5, '0')}${kDataFileExtension}`;
-}
-
-function planParts(cut: EngineCut): PlannedPart[] {
-  const parts: PlannedPart[] = [];
-  for (const table of cut.tables) {
-    const frozen = table.frozen;
-    if (frozen === null) continue;
-    const status = frozen.status;
-    let index = 0;
-    for (let from = 0; from < frozen.segments.length; from += kSegmentsPerPart) {
-      const to = Math.min(frozen.segments.length, from + kSegmentsPerPart);
-      const statusIndexes: number[] = [];
-      const segments = [];
-      for (let i = from; i < to; i++) {
-        statusIndexes.push(i);
-        segments.push(frozen.wire(i));
-      }
-      parts.push({
-        frozen,
-        from,
-        to,
-        part: {
-          keyspace: table.keyspace,
-          table: table.name,
-          part: index,
-          model: table.model,
-          relativePath: partPath(table.keyspace, table.name, index),
-          segments,
-          status,
-          statusIndexes,
-        },
-      });
-      index++;
-    }
-  }
-  return parts;
-}
-
-/** Pack parts into tasks of at least kSegmentsPerPart segments (one big part is one task). */
-function packTasks(parts: PlannedPart[]): PlannedPart[][] {
-  const tasks: PlannedPart[][] = [];
-  let current: PlannedPart[] = [];
-  let segments = 0;
-  for (const part of parts) {
-    current.push(part);
-    segments += part.to - part.from;
-    if (segments >= kSegmentsPerPart) {
-      tasks.push(current);
-      current = [];
-      segments = 0;
-    }
-  }
-  if (current.length > 0) tasks.push(current);
-  return tasks;
 }
 
 function tempNameFor(mode: SaveRequest['mode'], finalDir: string, generation: number): string {
@@ -148,10 +196,52 @@ function tempNameFor(mode: SaveRequest['mode'], finalDir: string, generation: nu
   return join(dirname(finalDir), `${kTempPrefix}${tag}-${generation}-${randomId()}`);
 }
 
+/**
+ * Run encode tasks until every segment of the cut is done: never more tasks in flight than
+ * worker threads, so a segment written during the save (hot) waits for one task at most
+ * before a worker encodes it, and its copy-on-write memory returns early.
+ */
+function encodeAll(
+  pool: WorkerPool,
+  planner: Planner,
+  tempDir: string,
+  faults: FaultPlan | null,
+  onFiles: (files: Array<ManifestFile & { segments: number }>, parts: Array<{ source: TableSource; part: EncodePart }>) => void,
+): Promise<FsFailureInfo | null> {
+  const threads = Math.max(1, pool.options.maxThreads);
+  let inFlight = 0;
+  let failure: FsFailureInfo | null = null;
+  return new Promise((resolve) => {
+    const kick = (): void => {
+      while (failure === null && inFlight < threads) {
+        const parts = planner.next();
+        if (parts === null) break;
+        inFlight++;
+        const task: EncodeTask = { kind: 'encode', dir: tempDir, parts: parts.map((p) => p.part), faults };
+        (pool.run(task) as Promise<EncodeResult>).then(
+          (result) => {
+            if (result.ok) onFiles(result.files, parts);
+            else failure ??= result.failure;
+          },
+          (error: unknown) => {
+            failure ??= { step: 'write', path: tempDir, code: 'EWORKER', message: String(error), injected: false };
+          },
+        ).finally(() => {
+          inFlight--;
+          kick();
+        });
+      }
+      if (inFlight === 0) resolve(failure);
+    };
+    kick();
+  });
+}
+
 export async function runSave(engine: Engine, pool: WorkerPool, request: SaveRequest, job: SaveJob): Promise<SaveReport> {
   const started = performance.now();
   engine.resetCowPeaks();
   const cut = engine.freeze();
+  const planner = new Planner(cut);
   const finalDir = typeof request.finalDir === 'string' ? request.finalDir : request.finalDir(cut.cutTimeMs);
   job.generation = cut.generation;
   job.finalDir = finalDir;
@@ -165,32 +255,18 @@ export async function runSave(engine: Engine, pool: WorkerPool, request: SaveReq
   };
   const tempDir = tempNameFor(request.mode, finalDir, cut.generation);
   let failure: FsFailureInfo | null = null;
-  let files: ManifestFile[] = [];
-  const byPath = new Map<string, ManifestFile>();
+  const files: ManifestFile[] = [];
   try {
-    const parts = planParts(cut);
     for (const table of cut.tables) job.keysTotal += table.frozen?.entryCount() ?? 0;
-    const tasks = packTasks(parts).map(async (group) => {
-      const task: EncodeTask = { kind: 'encode', dir: tempDir, parts: group.map((p) => p.part), faults: request.faults };
-      const result = (await pool.run(task)) as EncodeResult;
-      if (!result.ok) {
-        failure ??= result.failure;
-        return;
-      }
-      for (const file of result.files) {
-        byPath.set(file.path, { path: file.path, sizeBytes: file.sizeBytes, records: file.records, crc32: file.crc32 });
+    failure = await encodeAll(pool, planner, tempDir, request.faults, (written, parts) => {
+      for (const file of written) {
+        files.push({ path: file.path, sizeBytes: file.sizeBytes, records: file.records, crc32: file.crc32 });
         job.keysDone += file.records;
       }
-      for (const planned of group) planned.frozen.reclaimDone(planned.from, planned.to);
+      for (const { source, part } of parts) for (const index of part.statusIndexes) source.frozen.reclaimDone(index, index + 1);
     });
-    const settled = await Promise.allSettled(tasks);
-    for (const outcome of settled) {
-      if (outcome.status === 'rejected') {
-        failure ??= { step: 'write', path: tempDir, code: 'EWORKER', message: String(outcome.reason), injected: false };
-      }
-    }
     if (failure === null) {
-      files = parts.map((p) => byPath.get(p.part.relativePath) as ManifestFile);
+      files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
       const manifest = buildManifest(cut, files);
       const commit: CommitTask = {
         kind: 'commit',
@@ -208,6 +284,7 @@ export async function runSave(engine: Engine, pool: WorkerPool, request: SaveReq
   } catch (error) {
     failure ??= { step: 'write', path: tempDir, code: 'EINTERNAL', message: (error as Error).message, injected: false };
   } finally {
+    planner.detach();
     cut.release();
   }
   if (failure !== null) {
@@ -227,6 +304,7 @@ export async function runSave(engine: Engine, pool: WorkerPool, request: SaveReq
     records: files.reduce((sum, file) => sum + file.records, 0),
     sizeBytes: files.reduce((sum, file) => sum + file.sizeBytes, 0),
     files: files.length,
+    hotSegments: planner.hotSegments,
     cowBytesPeak: stats.cowBytesPeak,
     failure,
   };

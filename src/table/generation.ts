@@ -35,6 +35,12 @@ export class Segment implements SegmentView {
    * generation once every frozen generation holding this segment has finished it.
    */
   cowGen: number;
+  /**
+   * Heap bytes below this offset may be read by a frozen segment sharing the heap (this object
+   * was copied on write from it); entries at or past it were appended since and are private.
+   * The floor only rises: each copy starts at its source's used bytes.
+   */
+  sharedHeapFloor = 0;
   /** Retired while held, so its meta (and maybe heap) are counted as copy-on-write bytes. */
   deferred = false;
   freed = false;
@@ -70,6 +76,11 @@ export class FrozenTable {
   private statusArray: Int32Array | null = null;
   private released = false;
   private readonly owner: FrozenOwner;
+  /**
+   * Called (by the table) when a write copies a segment this generation has not finished: the
+   * save may encode that segment next, so its copy-on-write memory is held briefly.
+   */
+  onHot: ((index: number) => void) | null = null;
 
   constructor(owner: FrozenOwner, gen: number, segments: readonly Segment[]) {
     this.owner = owner;

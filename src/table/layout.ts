@@ -30,7 +30,8 @@
  * Who writes what: only the main thread writes meta and heap buffers, and only while no
  * unfinished frozen generation holds them (see table.ts for the copy-on-write rule). Worker
  * threads only read them. The status array of a frozen generation is written by workers
- * (Atomics.store kSegmentStatusDone) and read by the main thread (Atomics.load).
+ * (Atomics.compareExchange pending -> claimed, then Atomics.store kSegmentStatusDone) and read
+ * by the main thread (Atomics.load); only `done` lets the main thread write in place.
  */
 
 import { assert } from '../util/assert.js';
@@ -88,6 +89,8 @@ export const kBlobIdMax = 0xffffffff;
 // ---- frozen generation status array (one Int32 per segment) ----
 export const kSegmentStatusPending = 0;
 export const kSegmentStatusDone = 1;
+/** A worker has claimed the segment (compare-exchange from pending) and is reading it. */
+export const kSegmentStatusClaimed = 2;
 
 // ---- hashing / directory ----
 export const kHashBits = 32;

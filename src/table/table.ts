@@ -30,6 +30,7 @@ import {
   kMetaBytes,
   kMetaGarbageBytes,
   kMetaHeaderWords,
+  kMetaHeapUsedBytes,
   kMetaLocalDepth,
   kMetaPrefix,
   kSlotCount,
@@ -354,7 +355,9 @@ export class Table implements FrozenOwner {
       if (slot >= 0) {
         if (mode === kWriteInsert) return false;
         const target = this.writable(segment);
-        if (target === segment && segment.heap.refs === 1) {
+        // In place only where no frozen segment can read: the heap is this segment's alone, or
+        // the entry was appended after every frozen copy's cut (at or past sharedHeapFloor).
+        if (target.heap.refs === 1 || slotOffset(target.meta[kMetaHeaderWords + slot] as number) >= target.sharedHeapFloor) {
           if (overwriteValueInPlace(target, slot, value, valueOffset, valueLength)) return true;
         }
         if (!hasHeapRoom(target, needBytes)) {
@@ -484,9 +487,12 @@ export class Table implements FrozenOwner {
       segment.cowGen = this.gen;
       return segment;
     }
+    this.noteHot(segment);
     const heap = segment.heap;
     const copy = new Segment(this.pool.takeMeta(), heap, this.gen);
     copy.meta.set(segment.meta);
+    // Everything below the source's used bytes is shared with the frozen source from now on.
+    copy.sharedHeapFloor = segment.meta[kMetaHeapUsedBytes] as number;
     copy.blobs = segment.blobs === null ? null : new Map(segment.blobs);
     copy.idx = segment.idx;
     heap.refs++;
@@ -495,6 +501,15 @@ export class Table implements FrozenOwner {
     this.cowCopyCount++;
     this.retire(segment, this.gen);
     return copy;
+  }
+
+  /** Tell every save still needing `segment` that keeping it costs memory now (encode it next). */
+  private noteHot(segment: Segment): void {
+    for (let i = 0; i < this.active.length; i++) {
+      const frozen = this.active[i] as FrozenTable;
+      if (frozen.onHot === null) continue;
+      if (segment.bornGen <= frozen.gen && frozen.gen < segment.diedGen && !frozen.isDone(segment.idx)) frozen.onHot(segment.idx);
+    }
   }
 
   /** Whether some unreleased frozen generation contains `segment` and has not finished it. */
@@ -515,6 +530,7 @@ export class Table implements FrozenOwner {
       segment.deferred = true;
       this.addCowBytes(kMetaBytes);
       this.heapAccounting(heap);
+      this.noteHot(segment);
     } else {
       this.freeSegment(segment);
     }
