@@ -177,7 +177,13 @@ export function slotOffset(slot: number): number {
   return (slot & kSlotOffsetMask) << kEntryAlignShift;
 }
 
-/** Slot index holding `key`, or -1. */
+/**
+ * Where the last `findSlot` miss stopped: the empty slot an insert of that key takes (linear
+ * probing puts a new key at the first empty slot of its run), so the insert need not probe again.
+ */
+export const probe = { emptySlot: -1 };
+
+/** Slot index holding `key`, or -1 (then `probe.emptySlot` is where it would go). */
 export function findSlot(view: SegmentView, hash: number, key: Uint8Array, keyOffset: number, keyLength: number): number {
   const meta = view.meta;
   const heap32 = view.heap32;
@@ -186,7 +192,10 @@ export function findSlot(view: SegmentView, hash: number, key: Uint8Array, keyOf
   let i = hash & kSlotMask;
   for (;;) {
     const slot = meta[kMetaHeaderWords + i] as number;
-    if (slot === 0) return -1;
+    if (slot === 0) {
+      probe.emptySlot = i;
+      return -1;
+    }
     if (slot >>> kSlotTagShift === tag) {
       const offset = (slot & kSlotOffsetMask) << kEntryAlignShift;
       const word = offset >>> 2;
@@ -271,6 +280,14 @@ export function appendRecord(
   heap32[word + kEntryBlobIdWord] = id;
   meta[kMetaHeapUsedBytes] = offset + kOutOfLineEntryBytes;
   return offset;
+}
+
+/** Put the entry at `offset` into `slotIndex`, an empty slot that `findSlot` just reported. */
+export function insertSlotAt(view: SegmentView, hash: number, offset: number, slotIndex: number): void {
+  const meta = view.meta;
+  assert((meta[kMetaHeaderWords + slotIndex] as number) === 0, 'insertSlotAt into an occupied slot');
+  meta[kMetaHeaderWords + slotIndex] = (slotTag(hash) << kSlotTagShift) | (offset >>> kEntryAlignShift);
+  meta[kMetaEntryCount] = (meta[kMetaEntryCount] as number) + 1;
 }
 
 /** Put a new slot for the entry at `offset` (the key must not be present). */

@@ -47,8 +47,9 @@ import {
   hasHeapRoom,
   hasRoom,
   initSegment,
-  insertSlot,
+  insertSlotAt,
   liveHeapBytes,
+  probe,
   overwriteValueInPlace,
   readRecord,
   rebuildInto,
@@ -373,9 +374,11 @@ export class Table implements FrozenOwner {
         this.makeRoom(segment, needBytes);
         continue;
       }
+      // The miss left the empty slot in probe.emptySlot; a copy-on-write copy has the same slots.
+      const emptySlot = probe.emptySlot;
       const target = this.writable(segment);
       const offset = appendRecord(target, hash, this.keyBytes, this.keyOffset, this.keyLength, value, valueOffset, valueLength);
-      insertSlot(target, hash, offset);
+      insertSlotAt(target, hash, offset, emptySlot);
       this.count++;
       return true;
     }
