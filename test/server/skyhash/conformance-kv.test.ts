@@ -24,6 +24,7 @@ import {
   str,
   typed,
   uint,
+  expectRepliesOn,
 } from './helpers.js';
 
 let server: InProcessServer;
@@ -39,12 +40,8 @@ afterAll(async () => {
   await server.stop();
 });
 
-/** Run each `[args, expected reply]` in order on `client`. */
-async function expectReplies(steps: ReadonlyArray<readonly [Arg[], string]>): Promise<void> {
-  for (const [args, expected] of steps) {
-    const got = await client.run(...args);
-    expect(got, `${args.map((a) => (typeof a === 'string' ? a : `<${a.toString('hex')}>`)).join(' ')}`).toBe(expected);
-  }
+function expectReplies(steps: ReadonlyArray<readonly [Arg[], string]>): Promise<void> {
+  return expectRepliesOn(client, steps);
 }
 
 describe('GET', () => {

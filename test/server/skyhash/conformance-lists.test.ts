@@ -26,6 +26,7 @@ import {
   startServer,
   str,
   uint,
+  expectRepliesOn,
 } from './helpers.js';
 
 const BAD_INDEX = one(err('bad-list-index'));
@@ -44,11 +45,8 @@ afterAll(async () => {
   await server.stop();
 });
 
-async function expectReplies(steps: ReadonlyArray<readonly [Arg[], string]>): Promise<void> {
-  for (const [args, expected] of steps) {
-    const got = await client.run(...args);
-    expect(got, args.map((a) => (typeof a === 'string' ? a : `<${a.toString('hex')}>`)).join(' ')).toBe(expected);
-  }
+function expectReplies(steps: ReadonlyArray<readonly [Arg[], string]>): Promise<void> {
+  return expectRepliesOn(client, steps);
 }
 
 /** A fresh `keymap(str,list<str>)` table holding list `l` = [a, b, c] and empty list `e`. */

@@ -28,6 +28,7 @@ import {
   str,
   typed,
   uint,
+  expectRepliesOn,
 } from './helpers.js';
 
 let server: InProcessServer;
@@ -43,11 +44,8 @@ afterAll(async () => {
   await server.stop();
 });
 
-async function expectReplies(steps: ReadonlyArray<readonly [Arg[], string]>, on: SkyClient = client): Promise<void> {
-  for (const [args, expected] of steps) {
-    const got = await on.run(...args);
-    expect(got, args.map((a) => (typeof a === 'string' ? a : `<${a.toString('hex')}>`)).join(' ')).toBe(expected);
-  }
+function expectReplies(steps: ReadonlyArray<readonly [Arg[], string]>, on: SkyClient = client): Promise<void> {
+  return expectRepliesOn(on, steps);
 }
 
 describe('HEYA', () => {

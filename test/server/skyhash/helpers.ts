@@ -4,7 +4,8 @@
  * server starter with one persistence worker, and fresh-table setup so tests stay independent.
  */
 
-import { SkyClient } from '../../support/skyhash.js';
+import { expect } from 'vitest';
+import { SkyClient, type Arg } from '../../support/skyhash.js';
 import { startInProcess, type InProcessServer } from '../../support/server.js';
 import type { PartialConfig } from '../../../src/config/types.js';
 
@@ -150,5 +151,16 @@ export async function eventually(probe: () => Promise<boolean>, timeoutMs = 3_00
     if (await probe()) return;
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Run each `[args, expected reply]` in order on `on`, naming the query in a failure. */
+export async function expectRepliesOn(on: SkyClient, steps: ReadonlyArray<readonly [Arg[], string]>, soft = false): Promise<void> {
+  for (const [args, expected] of steps) {
+    const got = await on.run(...args);
+    const name = args.map((a) => (typeof a === 'string' ? a : `<${a.toString('hex')}>`)).join(' ');
+    // Soft checks list every query that answers wrongly, not only the first.
+    if (soft) expect.soft(got, name).toBe(expected);
+    else expect(got, name).toBe(expected);
   }
 }

@@ -16,7 +16,7 @@ import { FrostServer } from '../../../src/server/server.js';
 import { MemoryLogger } from '../../../src/util/log.js';
 import { SkyClient, pipeline, type Arg } from '../../support/skyhash.js';
 import { tempDir } from '../../support/tmp.js';
-import { ACTION_ERROR, OK, SERVER_ERROR, bin, code, err, many, nonNull, one, str, typed, uint } from './helpers.js';
+import { ACTION_ERROR, OK, SERVER_ERROR, bin, code, err, expectRepliesOn, many, nonNull, one, str, typed, uint } from './helpers.js';
 
 const CRITICAL = '*1\n+8\ncritical\n';
 const GOOD = '*1\n+4\ngood\n';
@@ -47,12 +47,8 @@ afterAll(async () => {
   await server.shutdown();
 });
 
-async function expectReplies(steps: ReadonlyArray<readonly [Arg[], string]>, on: SkyClient = client): Promise<void> {
-  for (const [args, expected] of steps) {
-    const got = await on.run(...args);
-    // Soft: one run lists every action that answers wrongly, not only the first.
-    expect.soft(got, args.map((a) => (typeof a === 'string' ? a : `<${a.toString('hex')}>`)).join(' ')).toBe(expected);
-  }
+function expectReplies(steps: ReadonlyArray<readonly [Arg[], string]>, on: SkyClient = client): Promise<void> {
+  return expectRepliesOn(on, steps, true);
 }
 
 /** One RESP command on a fresh connection; returns the first reply line (`+OK`, `-MISCONF ...`). */
