@@ -12,7 +12,16 @@ import { viewFromWire } from '../src/table/wire.js';
 import { encodeTask, type EncodeTask } from '../src/persist/encode.js';
 import { allocateTask, type AllocateTask } from '../src/persist/allocate.js';
 import { decodeTask, type DecodeTask } from '../src/persist/decode.js';
-import { commitTask, recoverTask, removeTask, type CommitTask, type RecoverTask, type RemoveTask } from '../src/persist/commit.js';
+import {
+  cleanupTask,
+  commitTask,
+  recoverTask,
+  removeTask,
+  type CleanupTask,
+  type CommitTask,
+  type RecoverTask,
+  type RemoveTask,
+} from '../src/persist/commit.js';
 import {
   copySaveTask,
   diskUsageTask,
@@ -61,6 +70,7 @@ export type WorkerTask =
   | CommitTask
   | RemoveTask
   | RecoverTask
+  | CleanupTask
   | ReadManifestTask
   | ListSnapshotsTask
   | PruneTask
@@ -84,6 +94,8 @@ export default async function handle(task: WorkerTask): Promise<unknown> {
       return removeTask(task);
     case 'recover':
       return recoverTask(task);
+    case 'cleanup':
+      return cleanupTask(task);
     case 'readManifest':
       return readManifestTask(task);
     case 'listSnapshots':

@@ -24,6 +24,8 @@ export interface EngineOptions {
   keyMaxBytes?: number;
   valueMaxBytes?: number;
   poolMaxBytes?: number;
+  /** Where tables get their hash seeds (default: random). The save simulation makes them seeded. */
+  hashSeeds?: () => number;
 }
 
 export class TableEntry {
@@ -77,6 +79,7 @@ export class Engine {
   readonly keyMaxBytes: number;
   readonly valueMaxBytes: number;
   private readonly spaces = new Map<string, KeyspaceEntry>();
+  private readonly hashSeeds: (() => number) | null;
   private generation = 0;
   /** Monotonic count of writes (keys written, DDL) since the engine started. */
   private changes = 0;
@@ -87,6 +90,7 @@ export class Engine {
     this.pool = new BufferPool(options.poolMaxBytes ?? kDefaultPoolMaxBytes);
     this.keyMaxBytes = options.keyMaxBytes ?? kDefaultKeyMaxBytes;
     this.valueMaxBytes = options.valueMaxBytes ?? kDefaultValueMaxBytes;
+    this.hashSeeds = options.hashSeeds ?? null;
     const space = new KeyspaceEntry(kDefaultKeyspace);
     this.spaces.set(space.name, space);
     space.tables.set(kDefaultTable, this.newEntry(kDefaultKeyspace, kDefaultTable, kDefaultModel));
@@ -97,7 +101,7 @@ export class Engine {
       pool: this.pool,
       keyMaxBytes: this.keyMaxBytes,
       valueMaxBytes: this.valueMaxBytes,
-      ...(seed === undefined ? {} : { seed }),
+      ...(seed !== undefined ? { seed } : this.hashSeeds !== null ? { seed: this.hashSeeds() } : {}),
     });
     return new TableEntry(keyspace, name, model, table);
   }

@@ -4,6 +4,7 @@
  * Every save is written into a temporary folder inside the parent of its final name (so the
  * final rename never crosses filesystems, even when `data/snaps` is a symlink to another
  * mount). Committing it:
+ *   0. check that every saved table's blocks tile the hash space (nothing missing or doubled)
  *   1. fsync every folder inside the temporary folder (their entries must be durable)
  *   2. write MANIFEST (open, write, fsync, close): the commit point of the folder's contents
  *   3. fsync the temporary folder
@@ -11,14 +12,19 @@
  *      replace (data/ks): rename ks -> .old-ks-<id> (if present); rename temp -> ks;
  *                         fsync the parent; remove the old folder
  *
- * Guarantees: a reader never sees a half-written save under a final name; after a crash at
- * any instant `recoverTask` finds `data/ks` complete-old or complete-new: if `ks` is missing,
- * the newest `.tmp-ks-*` with a valid MANIFEST is complete (its manifest was written last, after
- * every fsync) and is installed, else the `.old-ks-*` it replaced is put back.
+ * Guarantees: a reader never sees a half-written save under a final name, nor one whose
+ * blocks miss part of the hash space; after a crash at any instant `recoverTask` finds
+ * `data/ks` complete-old or complete-new: if `ks` is missing, the newest `.tmp-ks-*` that
+ * verifies completely (every file, every table's coverage) is installed, else the newest
+ * `.old-ks-*` that verifies is put back; nothing is removed until the live save has loaded
+ * (`cleanupTask`).
  */
 
 import { join, dirname } from 'node:path';
+import { ErrorCode } from '../util/errors.js';
 import { FsFailure, FsSeam, type FaultPlan, type FsFailureInfo } from './fs-seam.js';
+import { SaveCheckError, tilingProblem, type BlockList } from './checks.js';
+import { verifyFolder } from './verify.js';
 import {
   FormatError,
   kDeletingPrefix,
@@ -39,6 +45,8 @@ export interface CommitTask {
   finalDir: string;
   mode: 'publish' | 'replace';
   manifest: Manifest;
+  /** Every saved table's blocks, as the encode tasks reported them: checked to tile the hash space. */
+  coverage: Array<{ entity: string; blocks: BlockList }>;
   /** For 'replace': where the current live save is moved before the swap. */
   oldDir: string | null;
   /** fsync every folder from the final folder's parent up to this one (new parents are durable too). */
@@ -63,6 +71,7 @@ export type TaskResult<T = object> = ({ ok: true } & T) | { ok: false; failure: 
 
 function failureOf(error: unknown): FsFailureInfo {
   if (error instanceof FsFailure) return error.info;
+  if (error instanceof SaveCheckError) return error.info;
   if (error instanceof FormatError) return { step: 'verify', path: error.file, code: error.code, message: error.message, injected: false };
   throw error;
 }
@@ -82,9 +91,22 @@ function foldersDeepestFirst(seam: FsSeam, root: string): string[] {
   return found;
 }
 
+/** Move a published save back to its temporary name (best effort: the caller is already failing). */
+function unpublish(seam: FsSeam, task: CommitTask): void {
+  try {
+    seam.rename(task.finalDir, task.tempDir);
+  } catch {
+    // Still published; the report says the save failed, and it is complete (MANIFEST last).
+  }
+}
+
 export function commitTask(task: CommitTask): TaskResult {
   const seam = new FsSeam(task.faults);
   try {
+    for (const { entity, blocks } of task.coverage) {
+      const problem = tilingProblem(blocks);
+      if (problem !== null) throw new SaveCheckError('blocks cover the hash space', task.finalDir, `table ${entity}: ${problem}`);
+    }
     // A save of only volatile tables has no data files, so the folder may not exist yet.
     seam.mkdir(task.tempDir);
     for (const folder of foldersDeepestFirst(seam, task.tempDir)) seam.fsyncDir(folder);
@@ -99,7 +121,14 @@ export function commitTask(task: CommitTask): TaskResult {
         };
       }
       seam.rename(task.tempDir, task.finalDir);
-      for (const folder of ancestors(parent, task.fsyncUpTo)) seam.fsyncDir(folder);
+      try {
+        for (const folder of ancestors(parent, task.fsyncUpTo)) seam.fsyncDir(folder);
+      } catch (error) {
+        // The save is reported failed, so it must not stay under its final name: a retry of
+        // the same MKSNAP name must find the name free (Skytable 0.7 burned it).
+        unpublish(seam, task);
+        throw error;
+      }
       return { ok: true };
     }
     const oldDir = task.oldDir as string;
@@ -153,20 +182,19 @@ export interface RecoverTask {
   kind: 'recover';
   dataDir: string;
   /**
-   * When data/ks is missing and both a complete new save and the previous one exist: startup
-   * prefers the newest (it is complete and holds more); a live save that just reported failure
-   * prefers the previous one, so what is on disk matches what was reported.
+   * When data/ks is missing: start-up ('newest') installs the newest complete save left by the
+   * interrupted swap, after verifying it completely; a live save that just reported failure in
+   * a running server ('previous') puts back the save it moved aside (it was the live save a
+   * moment ago), so what is on disk matches what was reported.
    */
   prefer: 'newest' | 'previous';
-  /** Only repair data/ks (a failed save in a running server); leave other folders alone. */
-  liveOnly: boolean;
 }
 
 export interface RecoverReport {
   /** What happened to data/ks, if anything had to be done. */
   recovered: string | null;
-  /** Leftover temporary, old and half-deleted folders that were removed. */
-  removed: string[];
+  /** Candidates that were passed over, with the reason (they are left where they are). */
+  rejected: string[];
 }
 
 function hasValidManifest(seam: FsSeam, dir: string): Manifest | null {
@@ -179,6 +207,71 @@ function hasValidManifest(seam: FsSeam, dir: string): Manifest | null {
 
 function isLeftover(name: string): boolean {
   return name.startsWith(kTempPrefix) || name.startsWith(kDeletingPrefix) || name.startsWith(kOldLivePrefix);
+}
+
+interface Candidate {
+  name: string;
+  manifest: Manifest;
+}
+
+/** Leftover saves in the data directory whose names start with `prefix` and whose MANIFEST parses, newest cut first. */
+function candidates(seam: FsSeam, dataDir: string, names: string[], prefix: string): Candidate[] {
+  return names
+    .filter((name) => name.startsWith(prefix))
+    .map((name) => ({ name, manifest: hasValidManifest(seam, join(dataDir, name)) }))
+    .filter((candidate): candidate is Candidate => candidate.manifest !== null)
+    .sort((a, b) => b.manifest.generation - a.manifest.generation || (a.name < b.name ? 1 : -1));
+}
+
+/**
+ * Repair a data directory whose data/ks is missing (a crash between the two renames of a
+ * swap, or of a restore). Nothing is removed here: a candidate is installed only after it
+ * verifies completely, and leftovers are removed by `cleanupTask` only once the live save has
+ * loaded. If candidates exist but none verifies, the task fails and names each one, so start-up
+ * refuses rather than start empty beside the only copies of the data.
+ */
+export function recoverTask(task: RecoverTask): TaskResult<RecoverReport> {
+  const seam = new FsSeam();
+  try {
+    const live = join(task.dataDir, kLiveDirName);
+    if (seam.stat(task.dataDir) === null || seam.lstat(live) !== null) return { ok: true, recovered: null, rejected: [] };
+    const names = seam.readdir(task.dataDir).map((entry) => entry.name);
+    const previous = candidates(seam, task.dataDir, names, kOldLivePrefix);
+    if (task.prefer === 'previous') {
+      const back = previous[0];
+      if (back === undefined) return { ok: true, recovered: null, rejected: [] };
+      seam.rename(join(task.dataDir, back.name), live);
+      seam.fsyncDir(task.dataDir);
+      return { ok: true, recovered: `put back the previous live save ${back.name} after a failed swap`, rejected: [] };
+    }
+    const order = [...candidates(seam, task.dataDir, names, `${kTempPrefix}${kLiveDirName}-`), ...previous];
+    const rejected: string[] = [];
+    for (const candidate of order) {
+      const verdict = verifyFolder(seam, join(task.dataDir, candidate.name));
+      if (verdict.problems.length > 0) {
+        rejected.push(`${candidate.name}: ${(verdict.problems[0] as FsFailureInfo).message}`);
+        continue;
+      }
+      seam.rename(join(task.dataDir, candidate.name), live);
+      seam.fsyncDir(task.dataDir);
+      const what = candidate.name.startsWith(kOldLivePrefix) ? 'put back the previous live save' : 'installed the complete live save';
+      return { ok: true, recovered: `${what} ${candidate.name} (verified) after an interrupted swap`, rejected };
+    }
+    if (rejected.length > 0) {
+      const message =
+        `data/ks is missing and no leftover save verifies: ${rejected.join('; ')}. Nothing was moved or removed; ` +
+        'start with --restore <snapshot folder>, or move a folder into place as ks yourself';
+      return { ok: false, failure: { step: 'verify', path: live, code: ErrorCode.corruptSave, message, injected: false } };
+    }
+    return { ok: true, recovered: null, rejected };
+  } catch (error) {
+    return { ok: false, failure: failureOf(error) };
+  }
+}
+
+export interface CleanupTask {
+  kind: 'cleanup';
+  dataDir: string;
 }
 
 function removeLeftovers(seam: FsSeam, dir: string, removed: string[], recurse: boolean): void {
@@ -195,40 +288,19 @@ function removeLeftovers(seam: FsSeam, dir: string, removed: string[], recurse: 
   }
 }
 
-export function recoverTask(task: RecoverTask): TaskResult<RecoverReport> {
+/**
+ * Remove leftover temporary, replaced and half-deleted folders (`.tmp-*`, `.old-ks-*`,
+ * `.del-*`) from data/, snaps/ and rsnap/. Start-up runs it only after data/ks has loaded,
+ * so a leftover is never the last good copy of anything.
+ */
+export function cleanupTask(task: CleanupTask): TaskResult<{ removed: string[] }> {
   const seam = new FsSeam();
   try {
-    const live = join(task.dataDir, kLiveDirName);
-    let recovered: string | null = null;
-    if (seam.stat(task.dataDir) !== null && seam.lstat(live) === null) {
-      const entries = seam.readdir(task.dataDir).map((entry) => entry.name);
-      const complete = entries
-        .filter((name) => name.startsWith(`${kTempPrefix}${kLiveDirName}-`))
-        .map((name) => ({ name, manifest: hasValidManifest(seam, join(task.dataDir, name)) }))
-        .filter((candidate) => candidate.manifest !== null)
-        .sort((a, b) => (b.manifest as Manifest).generation - (a.manifest as Manifest).generation);
-      const newest = complete[0];
-      const previous = entries
-        .filter((name) => name.startsWith(kOldLivePrefix) && hasValidManifest(seam, join(task.dataDir, name)) !== null)
-        .sort()
-        .at(-1);
-      const usePrevious = previous !== undefined && (task.prefer === 'previous' || newest === undefined);
-      if (usePrevious) {
-        seam.rename(join(task.dataDir, previous), live);
-        seam.fsyncDir(task.dataDir);
-        recovered = `put back the previous live save ${previous} after an interrupted swap`;
-      } else if (newest !== undefined && task.prefer === 'newest') {
-        seam.rename(join(task.dataDir, newest.name), live);
-        seam.fsyncDir(task.dataDir);
-        recovered = `installed the complete live save ${newest.name} that a crash interrupted mid-swap`;
-      }
-    }
-    if (task.liveOnly) return { ok: true, recovered, removed: [] };
     const removed: string[] = [];
     removeLeftovers(seam, task.dataDir, removed, false);
     removeLeftovers(seam, join(task.dataDir, kSnapsDirName), removed, false);
     removeLeftovers(seam, join(task.dataDir, kRsnapDirName), removed, true);
-    return { ok: true, recovered, removed };
+    return { ok: true, removed };
   } catch (error) {
     return { ok: false, failure: failureOf(error) };
   }

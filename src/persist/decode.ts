@@ -6,7 +6,9 @@
  * Guarantees:
  * - Nothing is built from a file whose size or crc32 disagrees with the manifest; every
  *   structural problem (bad header, a record in the wrong block, a duplicate key, counts that
- *   disagree, trailing bytes) is a FormatError naming the file and the check.
+ *   disagree, trailing bytes) is a FormatError naming the file and the check, whether building
+ *   or only verifying. Every result lists the file's blocks, so callers can check that a
+ *   table's files cover the hash space (src/persist/checks.ts).
  * - Reads never run past the file's bytes, whatever they contain.
  */
 
@@ -28,6 +30,7 @@ import { readArrayHeader, readElementHeader } from '../engine/list.js';
 import { isListModel, type TableModel } from '../engine/model.js';
 import { FsFailure, FsSeam, type FaultPlan, type FsFailureInfo } from './fs-seam.js';
 import { FormatError, crc32Hex, kDataFileFormat, kFormatVersion, type ManifestFile } from './format.js';
+import { hashInBlock, type BlockList } from './checks.js';
 
 export interface BuiltSegment {
   meta: SharedArrayBuffer;
@@ -50,7 +53,7 @@ export interface DecodeTask {
 }
 
 export type DecodeResult =
-  | { ok: true; records: number; sizeBytes: number; segments: BuiltSegment[] }
+  | { ok: true; records: number; sizeBytes: number; segments: BuiltSegment[]; blocks: BlockList }
   | { ok: false; failure: FsFailureInfo };
 
 const unpackr = new Unpackr({ mapsAsObjects: true });
@@ -154,9 +157,15 @@ class BlockBuilder {
   }
 }
 
-function decodeFile(task: DecodeTask, seam: FsSeam): { records: number; sizeBytes: number; segments: BuiltSegment[] } {
+function decodeFile(task: DecodeTask, seam: FsSeam): { records: number; sizeBytes: number; segments: BuiltSegment[]; blocks: BlockList } {
   const file = task.file.path;
   const bytes = seam.readInto(join(task.dir, ...file.split('/')), readScratch);
+  return decodeBytes(task, bytes);
+}
+
+/** Decode (and with `task.build`, build segments from) the bytes of one data file. */
+export function decodeBytes(task: DecodeTask, bytes: Buffer): { records: number; sizeBytes: number; segments: BuiltSegment[]; blocks: BlockList } {
+  const file = task.file.path;
   if (bytes.length !== task.file.sizeBytes) {
     throw new FormatError(file, 'size', `expected ${task.file.sizeBytes} bytes, found ${bytes.length}`);
   }
@@ -177,6 +186,7 @@ function decodeFile(task: DecodeTask, seam: FsSeam): { records: number; sizeByte
   let at = header.end;
   let records = 0;
   let blocks = 0;
+  const blockList: BlockList = [];
   const built: BuiltSegment[] = [];
   for (;;) {
     const next = readObject(bytes, at, file, 'block header');
@@ -197,8 +207,10 @@ function decodeFile(task: DecodeTask, seam: FsSeam): { records: number; sizeByte
     ) {
       throw new FormatError(file, 'block header', 'bad depth, prefix or record count');
     }
+    blockList.push(depth, prefix);
     const builder = task.build ? new BlockBuilder(depth, prefix) : null;
     for (let r = 0; r < count; r++) {
+      if (at >= end) throw new FormatError(file, 'block records', `block ${depth}/${prefix} says ${count} records, the file ends after ${r}`);
       const [keyOffset, keyLength] = readElementOrFail(bytes, at, end, file, 'key');
       at = keyOffset + keyLength;
       let valueOffset: number;
@@ -211,10 +223,10 @@ function decodeFile(task: DecodeTask, seam: FsSeam): { records: number; sizeByte
         [valueOffset, valueLength] = readElementOrFail(bytes, at, end, file, 'value');
         at = valueOffset + valueLength;
       }
-      if (builder !== null) {
-        const hash = hashBytes(task.hashSeed, bytes, keyOffset, keyLength);
-        builder.add(file, hash, bytes, keyOffset, keyLength, valueOffset, valueLength);
-      }
+      // Verifying checks every record's block too (a record outside its block loads wrongly).
+      const hash = hashBytes(task.hashSeed, bytes, keyOffset, keyLength);
+      if (builder !== null) builder.add(file, hash, bytes, keyOffset, keyLength, valueOffset, valueLength);
+      else if (!hashInBlock(hash, depth, prefix)) throw new FormatError(file, 'block layout', 'a record hashes outside its block');
     }
     if (builder !== null) {
       for (const segment of builder.finish()) {
@@ -230,7 +242,7 @@ function decodeFile(task: DecodeTask, seam: FsSeam): { records: number; sizeByte
   }
   if (at !== end) throw new FormatError(file, 'trailer', `${end - at} bytes after the trailer`);
   if (records !== task.file.records) throw new FormatError(file, 'record count', `manifest says ${task.file.records}, file has ${records}`);
-  return { records, sizeBytes: bytes.length, segments: built };
+  return { records, sizeBytes: bytes.length, segments: built, blocks: blockList };
 }
 
 function readElementOrFail(bytes: Uint8Array, at: number, end: number, file: string, what: string): [number, number] {

@@ -15,7 +15,11 @@
  * (compare-exchange pending -> claimed in the frozen generation's status array) and skips it if
  * another task (a "hot" batch) got there first; it is marked done as soon as its bytes have
  * left the shared buffers. A part whose segments were all taken writes no file. Every file is
- * fsynced before the task reports success, and its crc32 covers every byte written.
+ * fsynced before the task reports success, and its crc32 covers every byte written. Every
+ * encoded record's hash lies in its block and every block's record count matches its slots;
+ * a block that breaks either is a failed check (SaveCheckError): the task reports it and the
+ * save is not published. Each file reports its blocks, so the commit can check that the
+ * save's blocks tile the hash space (src/persist/checks.ts).
  */
 
 import { crc32 } from 'node:zlib';
@@ -23,6 +27,7 @@ import { pack } from 'msgpackr';
 import { join, dirname } from 'node:path';
 import type { FrozenSegmentWire } from '../table/generation.js';
 import {
+  kEntryHashWord,
   kMetaEntryCount,
   kMetaHeaderWords,
   kMetaLocalDepth,
@@ -32,13 +37,13 @@ import {
   kSegmentStatusPending,
   kSlotCount,
 } from '../table/layout.js';
-import { readRecord, record, slotOffset } from '../table/segment.js';
+import { readRecord, record, slotOffset, type SegmentView } from '../table/segment.js';
 import { viewFromWire } from '../table/wire.js';
 import { writeElementHeader, type ElementKind } from '../engine/list.js';
 import { isListModel, type TableModel } from '../engine/model.js';
+import { SaveCheckError, hashInBlock, type BlockList } from './checks.js';
 import { FsFailure, FsSeam, type FaultPlan, type FsFailureInfo } from './fs-seam.js';
 import { crc32Hex, kDataFileFormat, kFormatVersion, type ManifestFile } from './format.js';
-import { assert } from '../util/assert.js';
 
 /** Output buffer per worker: large enough that flushes are big sequential writes. */
 export const kEncodeBufferBytes = 4 * 1024 * 1024;
@@ -67,12 +72,12 @@ export interface EncodeTask {
 }
 
 export type EncodeResult =
-  | { ok: true; files: Array<ManifestFile & { segments: number }> }
+  | { ok: true; files: EncodedFile[] }
   | { ok: false; failure: FsFailureInfo };
 
 let output: Buffer | null = null;
 
-function outputBuffer(): Buffer {
+export function outputBuffer(): Buffer {
   if (output === null) output = Buffer.allocUnsafe(kEncodeBufferBytes);
   return output;
 }
@@ -81,12 +86,13 @@ class FileWriter {
   private readonly seam: FsSeam;
   private readonly fd: number;
   private readonly path: string;
-  private readonly out = outputBuffer();
+  private readonly out: Buffer;
   private position = 0;
   private checksum = 0;
   sizeBytes = 0;
 
-  constructor(seam: FsSeam, path: string) {
+  constructor(seam: FsSeam, path: string, out: Buffer) {
+    this.out = out;
     this.seam = seam;
     this.path = path;
     this.fd = seam.open(path, 'wx');
@@ -154,67 +160,136 @@ class FileWriter {
   }
 }
 
-function encodePart(seam: FsSeam, dir: string, part: EncodePart): (ManifestFile & { segments: number }) | null {
-  const keyKind: ElementKind = part.model.key;
-  const list = isListModel(part.model);
-  const valueKind: ElementKind = part.model.value === 'str' ? 'str' : 'binstr';
+interface RecordKinds {
+  key: ElementKind;
+  value: ElementKind;
+  /** List values are their own MessagePack arrays, written as they are stored. */
+  list: boolean;
+}
+
+/**
+ * Frame the records in slots [from, to) of a frozen segment; returns how many there were.
+ * Each record's stored hash must lie in the segment's block: a record outside it would load
+ * into the wrong segment (checked here because it costs one shift per record).
+ */
+function encodeSlots(writer: FileWriter, view: SegmentView, from: number, to: number, kinds: RecordKinds, depth: number, prefix: number, file: string): number {
+  const meta = view.meta;
+  let written = 0;
+  for (let i = from; i < to; i++) {
+    const slot = meta[kMetaHeaderWords + i] as number;
+    if (slot === 0) continue;
+    const offset = slotOffset(slot);
+    if (!hashInBlock(view.heap32[(offset >>> 2) + kEntryHashWord] as number, depth, prefix)) {
+      throw new SaveCheckError('records in their block', file, `slot ${i} of block ${depth}/${prefix} holds a record hashed outside it`);
+    }
+    readRecord(view, offset);
+    const bytes = record.bytes;
+    writer.element(kinds.key, bytes, record.keyOffset, record.keyLength);
+    if (kinds.list) writer.raw(bytes, record.valueOffset, record.valueLength);
+    else writer.element(kinds.value, bytes, record.valueOffset, record.valueLength);
+    written++;
+  }
+  return written;
+}
+
+/** The file a part produced, with its blocks for the commit's coverage check. */
+export type EncodedFile = ManifestFile & { segments: number; blocks: BlockList };
+
+/**
+ * Encode one part, one step at a time. The generator yields (the frozen index of the segment
+ * it is at) before each claim and, when
+ * `slotsPerStep` is below kSlotCount, inside a segment: production code runs it straight
+ * through (`encodePart`); the save-protocol simulation (test/sim) stops it at every yield to
+ * run main-thread writes, cuts and other workers' steps in between, which is every point at
+ * which another thread can act on the shared buffers this worker reads.
+ */
+export interface StepOptions {
+  /** Slots encoded between two yields inside a segment (kSlotCount: no yield inside). */
+  slotsPerStep: number;
+  /** The output buffer (a thread has one; the simulation gives each simulated worker its own). */
+  output: Buffer;
+}
+
+export function* encodePartSteps(
+  seam: FsSeam,
+  dir: string,
+  part: EncodePart,
+  options: StepOptions = { slotsPerStep: kSlotCount, output: outputBuffer() },
+): Generator<number, EncodedFile | null, void> {
+  const slotsPerStep = options.slotsPerStep;
+  const kinds: RecordKinds = { key: part.model.key, value: part.model.value === 'str' ? 'str' : 'binstr', list: isListModel(part.model) };
   let writer: FileWriter | null = null;
   let records = 0;
-  let blocks = 0;
+  const blocks: BlockList = [];
   try {
     for (let s = 0; s < part.segments.length; s++) {
       const index = part.statusIndexes[s] as number;
+      yield index;
+      // Claim: another task (a hot batch) may have this segment already; it encodes it, not us.
       if (Atomics.compareExchange(part.status, index, kSegmentStatusPending, kSegmentStatusClaimed) !== kSegmentStatusPending) continue;
-      if (writer === null) {
-        const path = join(dir, ...part.relativePath.split('/'));
-        seam.mkdir(dirname(path));
-        writer = new FileWriter(seam, path);
-        writer.packed({
-          format: kDataFileFormat,
-          version: kFormatVersion,
-          keyspace: part.keyspace,
-          table: part.table,
-          part: part.part,
-          key: part.model.key,
-          value: part.model.value,
-        });
-      }
+      if (writer === null) writer = openPartFile(seam, dir, part, options.output);
       const view = viewFromWire(part.segments[s] as FrozenSegmentWire);
-      const meta = view.meta;
-      const count = meta[kMetaEntryCount] as number;
-      writer.packed({ depth: meta[kMetaLocalDepth], prefix: meta[kMetaPrefix], records: count });
+      const count = view.meta[kMetaEntryCount] as number;
+      const depth = view.meta[kMetaLocalDepth] as number;
+      const prefix = view.meta[kMetaPrefix] as number;
+      writer.packed({ depth, prefix, records: count });
       let written = 0;
-      for (let i = 0; i < kSlotCount; i++) {
-        const slot = meta[kMetaHeaderWords + i] as number;
-        if (slot === 0) continue;
-        readRecord(view, slotOffset(slot));
-        const bytes = record.bytes;
-        const valueOffset = record.valueOffset;
-        const valueLength = record.valueLength;
-        writer.element(keyKind, bytes, record.keyOffset, record.keyLength);
-        if (list) writer.raw(bytes, valueOffset, valueLength);
-        else writer.element(valueKind, bytes, valueOffset, valueLength);
-        written++;
+      for (let from = 0; from < kSlotCount; from += slotsPerStep) {
+        written += encodeSlots(writer, view, from, Math.min(kSlotCount, from + slotsPerStep), kinds, depth, prefix, part.relativePath);
+        if (from + slotsPerStep < kSlotCount) yield index;
       }
-      assert(written === count, `segment entry count ${count} disagrees with its slots (${written})`);
+      if (written !== count) {
+        throw new SaveCheckError('block record count', part.relativePath, `block ${depth}/${prefix} says ${count} records, its slots hold ${written}`);
+      }
       records += written;
-      blocks++;
+      blocks.push(depth, prefix);
       // The segment's bytes are in our buffer or on disk: the main thread may write to it now.
       Atomics.store(part.status, index, kSegmentStatusDone);
     }
     if (writer === null) return null;
-    writer.packed({ end: true, blocks, records });
+    writer.packed({ end: true, blocks: blocks.length >>> 1, records });
   } catch (error) {
     writer?.abandon();
     throw error;
   }
   const { sizeBytes, crc32: checksum } = writer.finish();
-  return { path: part.relativePath, sizeBytes, records, crc32: crc32Hex(checksum), segments: blocks };
+  return { path: part.relativePath, sizeBytes, records, crc32: crc32Hex(checksum), segments: blocks.length >>> 1, blocks };
+}
+
+function openPartFile(seam: FsSeam, dir: string, part: EncodePart, output: Buffer): FileWriter {
+  const path = join(dir, ...part.relativePath.split('/'));
+  seam.mkdir(dirname(path));
+  const writer = new FileWriter(seam, path, output);
+  writer.packed({
+    format: kDataFileFormat,
+    version: kFormatVersion,
+    keyspace: part.keyspace,
+    table: part.table,
+    part: part.part,
+    key: part.model.key,
+    value: part.model.value,
+  });
+  return writer;
+}
+
+function encodePart(seam: FsSeam, dir: string, part: EncodePart): EncodedFile | null {
+  const steps = encodePartSteps(seam, dir, part);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+  }
+}
+
+/** What a failed encode reports: file-system failures and failed checks, named. */
+export function encodeFailure(error: unknown): FsFailureInfo | null {
+  if (error instanceof FsFailure) return error.info;
+  if (error instanceof SaveCheckError) return error.info;
+  return null;
 }
 
 export function encodeTask(task: EncodeTask): EncodeResult {
   const seam = new FsSeam(task.faults);
-  const files: Array<ManifestFile & { segments: number }> = [];
+  const files: EncodedFile[] = [];
   try {
     for (const part of task.parts) {
       const file = encodePart(seam, task.dir, part);
@@ -222,7 +297,8 @@ export function encodeTask(task: EncodeTask): EncodeResult {
     }
     return { ok: true, files };
   } catch (error) {
-    if (error instanceof FsFailure) return { ok: false, failure: error.info };
+    const failure = encodeFailure(error);
+    if (failure !== null) return { ok: false, failure };
     throw error;
   }
 }

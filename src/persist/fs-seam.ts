@@ -40,7 +40,8 @@ export function faultCount(plan: FaultPlan): number {
 
 /** A failure of one file-system step, serialisable across the worker boundary. */
 export interface FsFailureInfo {
-  step: FsOp | 'verify' | 'exists';
+  /** The fs step, or 'verify' (a file disagrees with its manifest), 'exists' (the name is taken), 'invariant' (a save check). */
+  step: FsOp | 'verify' | 'exists' | 'invariant';
   path: string;
   code: string;
   message: string;

@@ -19,7 +19,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import type { Engine } from '../engine/engine.js';
 import type { TableModel } from '../engine/model.js';
-import { FrostError } from '../util/errors.js';
+import { ErrorCode, FrostError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import type { WorkerPool } from './worker-pool.js';
 import type { FaultPlan, FsFailureInfo } from './fs-seam.js';
@@ -29,6 +29,7 @@ import type { SnapshotListing } from './dirs.js';
 import { acquireDataDirLock, type DataDirLock } from './lock.js';
 import { runSave, SaveJob, type SaveKind, type SaveReport } from './save.js';
 import { restoreSave } from './restore.js';
+import { tableProblems } from './verify.js';
 import {
   isSafeSnapshotName,
   kLiveDirName,
@@ -40,7 +41,6 @@ import {
 
 export const kShutdownRetryEveryMs = 10_000;
 export const kProgressLogEveryMs = 5_000;
-
 export interface PersistenceSettings {
   dataDir: string;
   bgsave: { enabled: boolean; every: number };
@@ -192,15 +192,22 @@ export class Persistence {
     mkdirSync(this.dataDir, { recursive: true });
     this.lock = acquireDataDirLock(this.dataDir);
     try {
-      const recovered = (await this.pool.run({ kind: 'recover', dataDir: this.dataDir, prefer: 'newest', liveOnly: false })) as TaskResult<RecoverReport>;
-      if (!recovered.ok) throw new FrostError('ERR_DATA_DIR_UNUSABLE', `startup recovery failed: ${describeFailure(recovered.failure)}`);
+      const recovered = (await this.pool.run({ kind: 'recover', dataDir: this.dataDir, prefer: 'newest' })) as TaskResult<RecoverReport>;
+      if (!recovered.ok) {
+        const code = recovered.failure.code === ErrorCode.corruptSave ? ErrorCode.corruptSave : ErrorCode.dataDirUnusable;
+        throw new FrostError(code, `refusing to start: startup recovery failed: ${recovered.failure.message}`);
+      }
+      for (const reason of recovered.rejected) this.logger.warn(`not installing a leftover save that does not verify: ${reason}`);
       if (recovered.recovered !== null) this.logger.warn(`recovered data/ks: ${recovered.recovered}`);
-      for (const path of recovered.removed) this.logger.info(`removed leftover temporary folder ${path}`);
       if (this.settings.restoreFrom !== null) {
         const restored = await restoreSave(this.pool, this.dataDir, this.settings.restoreFrom, this.logger);
         this.logger.info(`restored ${restored.source} as the live save`, { backup: restored.backup });
       }
       await this.load();
+      // Only now that data/ks has loaded is no leftover folder the last good copy of anything.
+      const cleaned = (await this.pool.run({ kind: 'cleanup', dataDir: this.dataDir })) as TaskResult<{ removed: string[] }>;
+      if (cleaned.ok) for (const path of cleaned.removed) this.logger.info(`removed leftover temporary folder ${path}`);
+      else this.logger.warn(`could not remove leftover folders: ${describeFailure(cleaned.failure)}`);
       await this.refreshSnapshotCount(true);
       this.startTimers();
     } catch (error) {
@@ -220,7 +227,7 @@ export class Persistence {
     const manifest = read.manifest;
     const started = performance.now();
     const definitions: Array<{ keyspace: string; table: string; model: TableModel; seed: number }> = [];
-    const tasks: Array<Promise<{ key: string; result: DecodeResult }>> = [];
+    const tasks: Array<Promise<{ key: string; path: string; result: DecodeResult }>> = [];
     let filesDone = 0;
     const filesTotal = manifest.keyspaces.reduce((n, space) => n + space.tables.reduce((m, table) => m + table.files.length, 0), 0);
     const progress = setInterval(() => {
@@ -245,7 +252,7 @@ export class Persistence {
             tasks.push(
               (this.pool.run(task) as Promise<DecodeResult>).then((result) => {
                 filesDone++;
-                return { key: `${space.name}:${table.name}`, result };
+                return { key: `${space.name}:${table.name}`, path: file.path, result };
               }),
             );
           }
@@ -253,11 +260,15 @@ export class Persistence {
       }
       const results = await Promise.all(tasks);
       for (const { result } of results) if (!result.ok) throw this.corrupt(result.failure);
+      const decoded = new Map<string, Extract<DecodeResult, { ok: true }>>();
+      for (const { path, result } of results) if (result.ok) decoded.set(path, result);
+      const problems = tableProblems(this.liveDir, manifest, decoded);
+      if (problems.length > 0) throw this.corrupt(problems[0] as FsFailureInfo);
       let tables;
       try {
         tables = this.engine.installDefinitions(definitions, manifest.keyspaces.map((space) => space.name));
       } catch (error) {
-        throw new FrostError('ERR_CORRUPT_SAVE', `${this.liveDir}: the manifest's definitions are invalid: ${(error as Error).message}. Start with --restore <snapshot> to recover.`);
+        throw new FrostError(ErrorCode.corruptSave, `${this.liveDir}: the manifest's definitions are invalid: ${(error as Error).message}. Start with --restore <snapshot> to recover.`);
       }
       const byTable = new Map<string, Array<{ meta: SharedArrayBuffer; heap: SharedArrayBuffer; blobs: Array<[number, Uint8Array]> | null }>>();
       for (const { key, result } of results) {
@@ -272,7 +283,7 @@ export class Persistence {
         try {
           table.adoptSegments(parts);
         } catch (error) {
-          throw new FrostError('ERR_CORRUPT_SAVE', `${this.liveDir}: table ${key}: ${(error as Error).message}. Start with --restore <snapshot> to recover.`);
+          throw new FrostError(ErrorCode.corruptSave, `${this.liveDir}: table ${key}: ${(error as Error).message}. Start with --restore <snapshot> to recover.`);
         }
       }
     } finally {
@@ -291,7 +302,7 @@ export class Persistence {
 
   private corrupt(failure: FsFailureInfo): FrostError {
     return new FrostError(
-      'ERR_CORRUPT_SAVE',
+      ErrorCode.corruptSave,
       `refusing to start: the live save ${this.liveDir} is unusable: ${failure.message}` +
         ` (file ${failure.path}, check: ${failure.step}). Nothing was changed; start with --restore <snapshot folder> to recover from a snapshot.`,
     );

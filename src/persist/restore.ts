@@ -3,8 +3,9 @@
  * `frostkv snapshots verify|restore` commands.
  *
  * Guarantees:
- * - `verifySave` reads every file the manifest lists (size, crc32, structure, counts) in
- *   parallel workers and reports every bad file, not just the first.
+ * - `verifySave` reads every file the manifest lists (size, crc32, structure, counts, every
+ *   record in its block) in parallel workers, then checks every table's blocks tile the hash
+ *   space (src/persist/verify.ts), and reports every problem, not just the first.
  * - `restoreSave` changes nothing unless the source verifies completely; then it copies the
  *   source into a temporary folder inside the data directory (complete and fsynced, MANIFEST
  *   last), moves the current live save to backups/<YYYYMMDD-HHMMSS> and renames the copy into
@@ -12,14 +13,15 @@
  */
 
 import { join, resolve } from 'node:path';
-import { FrostError } from '../util/errors.js';
+import { ErrorCode, FrostError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import type { WorkerPool } from './worker-pool.js';
 import type { FsFailureInfo } from './fs-seam.js';
 import type { TaskResult } from './commit.js';
 import type { DecodeResult, DecodeTask } from './decode.js';
 import { randomId } from './dirs.js';
-import { kLiveDirName, kTempPrefix, snapshotNameFor, type Manifest } from './format.js';
+import { kLiveDirName, kTempPrefix, snapshotNameFor, type Manifest, type ManifestFile } from './format.js';
+import { tableProblems } from './verify.js';
 
 export const kVerifyProgressEveryMs = 2_000;
 
@@ -83,6 +85,12 @@ export async function verifySave(
     }
     const results = await Promise.all(tasks);
     const problems = results.flatMap((result) => (result.ok ? [] : [result.failure]));
+    const files = manifest.keyspaces.flatMap((space) => space.tables.flatMap((table) => table.files));
+    const decoded = new Map<string, Extract<DecodeResult, { ok: true }>>();
+    results.forEach((result, index) => {
+      if (result.ok) decoded.set((files[index] as ManifestFile).path, result);
+    });
+    problems.push(...tableProblems(absolute, manifest, decoded));
     const records = results.reduce((sum, result) => sum + (result.ok ? result.records : 0), 0);
     const sizeBytes = results.reduce((sum, result) => sum + (result.ok ? result.sizeBytes : 0), 0);
     options.onProgress?.(filesDone, filesTotal, bytesDone);
@@ -103,13 +111,13 @@ export async function restoreSave(pool: WorkerPool, dataDir: string, source: str
   const absoluteData = resolve(dataDir);
   const absoluteSource = resolve(source);
   if (absoluteSource === join(absoluteData, kLiveDirName)) {
-    throw new FrostError('ERR_RESTORE_REFUSED', `${absoluteSource} is already the live save`);
+    throw new FrostError(ErrorCode.restoreRefused, `${absoluteSource} is already the live save`);
   }
   logger.info(`verifying ${absoluteSource} before restoring it`);
   const verified = await verifySave(pool, absoluteSource, { logger });
   if (!verified.ok || verified.manifest === null) {
     const reasons = verified.problems.map((problem) => problem.message).join('; ');
-    throw new FrostError('ERR_RESTORE_REFUSED', `refusing to restore ${absoluteSource}: it does not verify (${reasons}); nothing was changed`);
+    throw new FrostError(ErrorCode.restoreRefused, `refusing to restore ${absoluteSource}: it does not verify (${reasons}); nothing was changed`);
   }
   const manifest = verified.manifest;
   const tempDir = join(absoluteData, `${kTempPrefix}${kLiveDirName}-${manifest.generation}-${randomId()}`);
@@ -147,7 +155,7 @@ export async function restoreSave(pool: WorkerPool, dataDir: string, source: str
   }
   if (failure !== null) {
     await pool.run({ kind: 'remove', path: tempDir }).catch(() => undefined);
-    throw new FrostError('ERR_RESTORE_FAILED', `copying ${absoluteSource} failed: ${failure}; the live save is unchanged`);
+    throw new FrostError(ErrorCode.restoreFailed, `copying ${absoluteSource} failed: ${failure}; the live save is unchanged`);
   }
   const installed = (await pool.run({
     kind: 'installRestore',
@@ -157,7 +165,7 @@ export async function restoreSave(pool: WorkerPool, dataDir: string, source: str
     faults: null,
   })) as TaskResult<{ backup: string | null }>;
   if (!installed.ok) {
-    throw new FrostError('ERR_RESTORE_FAILED', `installing the restored save failed: ${installed.failure.message}`);
+    throw new FrostError(ErrorCode.restoreFailed, `installing the restored save failed: ${installed.failure.message}`);
   }
   if (installed.backup !== null) logger.info(`the previous live save was moved to ${installed.backup}`);
   return { source: absoluteSource, backup: installed.backup, manifest };

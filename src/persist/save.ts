@@ -1,29 +1,36 @@
 /**
  * One save, from cut to commit (main thread orchestration; all encoding, checksumming and disk
- * work happens in the worker pool).
+ * work happens in the worker pool). ARCHITECTURE.md "The save protocol" is the full argument.
  *
- *   1. cut: engine.freeze() — every table of every keyspace, synchronously, no data copied
- *   2. plan: parts of up to kSegmentsPerPart segments, made only when a worker is free, never
- *      more in flight than threads; a segment written during the save (the table reports it
- *      "hot") goes into the next task, ahead of the sequential order
+ *   1. cut: engine.freeze() — every table of every keyspace, synchronously, no data copied;
+ *      the record count of every frozen table is taken now, while its segments are intact
+ *   2. plan: parts of up to kSegmentsPerPart segments still to encode, made only when a worker
+ *      is free, never more in flight than threads; a segment written during the save (the
+ *      table reports it "hot") goes into the next task, ahead of the sequential order
  *   3. encode: workers claim each segment (so hot and sequential tasks never encode one twice)
  *      and mark it done; as each task finishes, copy-on-write copies of its segments return to
  *      the pool, so memory drops during the save, not only at its end
- *   4. commit: one worker task writes MANIFEST last, fsyncs, renames, fsyncs the parents
- *   5. release the cut; on any failure remove the temporary folder and report the failed step
+ *   4. check: every segment of the cut is done, every table's encoded records equal its count
+ *      at the cut; the commit task checks that each table's blocks tile the hash space
+ *   5. commit: one worker task writes MANIFEST last, fsyncs, renames, fsyncs the parents
+ *   6. release the cut; on any failure remove the temporary folder and report the failed step
  *
  * Guarantees: the save holds exactly the writes acknowledged before the cut (the frozen
- * generation is immutable while held); the cut is released only after every task touching it
- * has settled; the report names the step, path and errno of the first failure.
+ * generation is immutable while held); the sequential plan visits every segment of the cut
+ * once, so it ends only when every segment is in some task; a save that fails a check in step
+ * 4 is reported failed (step 'invariant', the check named) and never published; the cut is
+ * released only after every task touching it has settled; the report names the step, path and
+ * errno of the first failure.
  */
 
 import { join, dirname } from 'node:path';
 import type { CutTable, Engine, EngineCut } from '../engine/engine.js';
 import type { FrozenTable } from '../table/generation.js';
-import type { WorkerPool } from './worker-pool.js';
+import type { TaskRunner } from './worker-pool.js';
 import type { FaultPlan, FsFailureInfo } from './fs-seam.js';
-import type { EncodePart, EncodeResult, EncodeTask } from './encode.js';
-import { kSegmentStatusPending } from '../table/layout.js';
+import type { EncodedFile, EncodePart, EncodeResult, EncodeTask } from './encode.js';
+import { kSegmentStatusDone, kSegmentStatusPending } from '../table/layout.js';
+import { SaveCheckError, type BlockList } from './checks.js';
 import type { CommitTask, TaskResult } from './commit.js';
 import { randomId } from './dirs.js';
 import {
@@ -55,6 +62,13 @@ export interface SaveRequest {
   /** Root of the data directory (the commit fsyncs new parents up to it). */
   dataDir: string;
   faults: FaultPlan | null;
+  /**
+   * Segments per sequential part (default kSegmentsPerPart). The save-protocol simulation uses
+   * a few, so that small tables span many parts and every planning path is reached.
+   */
+  segmentsPerPart?: number;
+  /** Called right after the cut, with it (the save-protocol simulation checks every cut). */
+  onCut?: (cut: EngineCut) => void;
 }
 
 export class SaveJob {
@@ -93,6 +107,11 @@ interface TableSource {
   model: CutTable['model'];
   frozen: FrozenTable;
   nextPart: number;
+  /** Records in the frozen table, counted at the cut (its segments may be reused later). */
+  recordsAtCut: number;
+  /** Records and blocks the workers reported for this table. */
+  recordsEncoded: number;
+  blocks: BlockList;
 }
 
 /** Parts still to dispatch, in table order, and the segments written meanwhile (hot). */
@@ -103,12 +122,23 @@ class Planner {
   private hot: Array<[number, number]> = [];
   private hotHead = 0;
   hotSegments = 0;
+  private readonly segmentsPerPart: number;
 
-  constructor(cut: EngineCut) {
+  constructor(cut: EngineCut, segmentsPerPart: number) {
+    this.segmentsPerPart = segmentsPerPart;
     this.tables = [];
     for (const table of cut.tables) {
       if (table.frozen === null) continue;
-      const source: TableSource = { keyspace: table.keyspace, name: table.name, model: table.model, frozen: table.frozen, nextPart: 0 };
+      const source: TableSource = {
+        keyspace: table.keyspace,
+        name: table.name,
+        model: table.model,
+        frozen: table.frozen,
+        nextPart: 0,
+        recordsAtCut: table.frozen.entryCount(),
+        recordsEncoded: 0,
+        blocks: [],
+      };
       const index = this.tables.length;
       this.tables.push(source);
       // The status array is allocated now, before any write can ask whether a segment is done.
@@ -137,27 +167,45 @@ class Planner {
     };
   }
 
-  /** The next task's parts: hot segments first, else the next sequential ranges. */
+  get sources(): readonly TableSource[] {
+    return this.tables;
+  }
+
+  /**
+   * The next task's parts: hot segments first, else the next `segmentsPerPart` segments of the
+   * sequential order that are not done yet. Segments a hot task already finished are passed
+   * over without counting: the plan ends (null) only after the sequential order has visited
+   * every segment of every table. (Counting them ended the plan at the first range that hot
+   * tasks had finished whole, and the segments after it were never encoded: issue 8.)
+   */
   next(): Array<{ source: TableSource; part: EncodePart }> | null {
     const hot = this.takeHot();
     if (hot !== null) return hot;
     const out: Array<{ source: TableSource; part: EncodePart }> = [];
-    let segments = 0;
-    while (segments < kSegmentsPerPart && this.table < this.tables.length) {
+    let included = 0;
+    while (included < this.segmentsPerPart && this.table < this.tables.length) {
       const source = this.tables[this.table] as TableSource;
       const count = source.frozen.segments.length;
-      const to = Math.min(count, this.from + kSegmentsPerPart - segments);
       const indexes: number[] = [];
-      for (let i = this.from; i < to; i++) if (!source.frozen.isDone(i)) indexes.push(i);
+      while (this.from < count && included < this.segmentsPerPart) {
+        if (!source.frozen.isDone(this.from)) {
+          indexes.push(this.from);
+          included++;
+        }
+        this.from++;
+      }
       if (indexes.length > 0) out.push({ source, part: this.part(source, indexes) });
-      segments += to - this.from;
-      this.from = to;
       if (this.from >= count) {
         this.table++;
         this.from = 0;
       }
     }
     return out.length === 0 ? null : out;
+  }
+
+  /** Whether the sequential order has visited every segment (then only hot work remains). */
+  get sequentialDone(): boolean {
+    return this.table >= this.tables.length;
   }
 
   private takeHot(): Array<{ source: TableSource; part: EncodePart }> | null {
@@ -197,16 +245,16 @@ function tempNameFor(mode: SaveRequest['mode'], finalDir: string, generation: nu
 }
 
 /**
- * Run encode tasks until every segment of the cut is done: never more tasks in flight than
- * worker threads, so a segment written during the save (hot) waits for one task at most
- * before a worker encodes it, and its copy-on-write memory returns early.
+ * Run encode tasks until the plan is exhausted: never more tasks in flight than worker
+ * threads, so a segment written during the save (hot) waits for one task at most before a
+ * worker encodes it, and its copy-on-write memory returns early.
  */
 function encodeAll(
-  pool: WorkerPool,
+  pool: TaskRunner,
   planner: Planner,
   tempDir: string,
   faults: FaultPlan | null,
-  onFiles: (files: Array<ManifestFile & { segments: number }>, parts: Array<{ source: TableSource; part: EncodePart }>) => void,
+  onFiles: (files: EncodedFile[], parts: Array<{ source: TableSource; part: EncodePart }>) => void,
 ): Promise<FsFailureInfo | null> {
   const threads = Math.max(1, pool.options.maxThreads);
   let inFlight = 0;
@@ -220,8 +268,15 @@ function encodeAll(
         const task: EncodeTask = { kind: 'encode', dir: tempDir, parts: parts.map((p) => p.part), faults };
         (pool.run(task) as Promise<EncodeResult>).then(
           (result) => {
-            if (result.ok) onFiles(result.files, parts);
-            else failure ??= result.failure;
+            if (!result.ok) {
+              failure ??= result.failure;
+              return;
+            }
+            try {
+              onFiles(result.files, parts);
+            } catch (error) {
+              failure ??= error instanceof SaveCheckError ? error.info : internalFailure(tempDir, error);
+            }
           },
           (error: unknown) => {
             failure ??= { step: 'write', path: tempDir, code: 'EWORKER', message: String(error), injected: false };
@@ -237,11 +292,39 @@ function encodeAll(
   });
 }
 
-export async function runSave(engine: Engine, pool: WorkerPool, request: SaveRequest, job: SaveJob): Promise<SaveReport> {
+function internalFailure(path: string, error: unknown): FsFailureInfo {
+  return { step: 'write', path, code: 'EINTERNAL', message: error instanceof Error ? error.message : String(error), injected: false };
+}
+
+/**
+ * Step 4: the save holds every segment of its cut exactly once. O(segments) on the main
+ * thread (one Atomics.load each); the tiling of the blocks is checked by the commit worker.
+ */
+function checkEncoded(planner: Planner, finalDir: string): void {
+  for (const source of planner.sources) {
+    const entity = `${source.keyspace}:${source.name}`;
+    const status = source.frozen.status;
+    const missing: number[] = [];
+    for (let i = 0; i < source.frozen.segments.length; i++) if (Atomics.load(status, i) !== kSegmentStatusDone) missing.push(i);
+    if (missing.length > 0) {
+      throw new SaveCheckError(
+        'every segment of the cut encoded',
+        finalDir,
+        `table ${entity}: ${missing.length} of ${source.frozen.segments.length} segments were never encoded (first: ${missing.slice(0, 8).join(', ')})`,
+      );
+    }
+    if (source.recordsEncoded !== source.recordsAtCut) {
+      throw new SaveCheckError('records at the cut', finalDir, `table ${entity}: ${source.recordsAtCut} records at the cut, ${source.recordsEncoded} encoded`);
+    }
+  }
+}
+
+export async function runSave(engine: Engine, pool: TaskRunner, request: SaveRequest, job: SaveJob): Promise<SaveReport> {
   const started = performance.now();
   engine.resetCowPeaks();
   const cut = engine.freeze();
-  const planner = new Planner(cut);
+  const planner = new Planner(cut, request.segmentsPerPart ?? kSegmentsPerPart);
+  request.onCut?.(cut);
   const finalDir = typeof request.finalDir === 'string' ? request.finalDir : request.finalDir(cut.cutTimeMs);
   job.generation = cut.generation;
   job.finalDir = finalDir;
@@ -257,15 +340,20 @@ export async function runSave(engine: Engine, pool: WorkerPool, request: SaveReq
   let failure: FsFailureInfo | null = null;
   const files: ManifestFile[] = [];
   try {
-    for (const table of cut.tables) job.keysTotal += table.frozen?.entryCount() ?? 0;
+    for (const source of planner.sources) job.keysTotal += source.recordsAtCut;
     failure = await encodeAll(pool, planner, tempDir, request.faults, (written, parts) => {
       for (const file of written) {
         files.push({ path: file.path, sizeBytes: file.sizeBytes, records: file.records, crc32: file.crc32 });
         job.keysDone += file.records;
+        const source = parts.find((p) => p.part.relativePath === file.path)?.source;
+        if (source === undefined) throw new SaveCheckError('files match parts', finalDir, `a worker wrote ${file.path}, which no part asked for`);
+        source.recordsEncoded += file.records;
+        source.blocks.push(...file.blocks);
       }
       for (const { source, part } of parts) for (const index of part.statusIndexes) source.frozen.reclaimDone(index, index + 1);
     });
     if (failure === null) {
+      checkEncoded(planner, finalDir);
       files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
       const manifest = buildManifest(cut, files);
       const commit: CommitTask = {
@@ -274,6 +362,7 @@ export async function runSave(engine: Engine, pool: WorkerPool, request: SaveReq
         finalDir,
         mode: request.mode,
         manifest,
+        coverage: planner.sources.map((source) => ({ entity: `${source.keyspace}:${source.name}`, blocks: source.blocks })),
         oldDir: request.mode === 'replace' ? join(dirname(finalDir), `${kOldLivePrefix}${cut.generation}-${randomId()}`) : null,
         fsyncUpTo: request.dataDir,
         faults: request.faults,
@@ -282,7 +371,7 @@ export async function runSave(engine: Engine, pool: WorkerPool, request: SaveReq
       if (!committed.ok) failure = committed.failure;
     }
   } catch (error) {
-    failure ??= { step: 'write', path: tempDir, code: 'EINTERNAL', message: (error as Error).message, injected: false };
+    failure ??= error instanceof SaveCheckError ? error.info : internalFailure(tempDir, error);
   } finally {
     planner.detach();
     cut.release();
@@ -291,7 +380,7 @@ export async function runSave(engine: Engine, pool: WorkerPool, request: SaveReq
     if (request.mode === 'replace') {
       // A failed swap may have moved the live save aside: put it back before the temporary
       // folder (possibly the complete new save) is removed, so data/ks matches the report.
-      await pool.run({ kind: 'recover', dataDir: request.dataDir, prefer: 'previous', liveOnly: true }).catch(() => undefined);
+      await pool.run({ kind: 'recover', dataDir: request.dataDir, prefer: 'previous' }).catch(() => undefined);
     }
     // Best effort: a leftover temporary folder is also removed at next start.
     await pool.run({ kind: 'remove', path: tempDir }).catch(() => undefined);

@@ -27,6 +27,15 @@ export function workerEntry(): string {
 
 export type WorkerPool = Piscina;
 
+/**
+ * What save orchestration needs from a pool: piscina's, or the save-protocol simulation's
+ * (test/sim), which runs the same tasks one step at a time under a seeded scheduler.
+ */
+export interface TaskRunner {
+  readonly options: { readonly maxThreads: number };
+  run(task: object): Promise<unknown>;
+}
+
 export function createWorkerPool(threads = defaultWorkerThreads()): WorkerPool {
   return new Piscina({
     filename: workerEntry(),

@@ -32,6 +32,8 @@ import {
   kMetaHeaderWords,
   kMetaHeapUsedBytes,
   kMetaLocalDepth,
+  kMetaMagic,
+  kMetaMagicValue,
   kMetaPrefix,
   kSlotCount,
   kSlotsUsedMax,
@@ -60,6 +62,7 @@ import {
   type ValueSource,
 } from './segment.js';
 import { FrozenTable, Segment, type FrozenOwner } from './generation.js';
+import { tilingProblem, type BlockList } from './coverage.js';
 
 /** Keys up to 1 MiB and values up to 64 MiB by default; SPEC.md requires at least 64 KiB / 64 MiB. */
 export const kDefaultKeyMaxBytes = 1024 * 1024;
@@ -744,12 +747,12 @@ export class Table implements FrozenOwner {
       const span = 2 ** (depthMax - depth);
       const start = prefix * span;
       for (let i = start; i < start + span; i++) {
-        if (directory[i] !== -1) throw new FrostError('ERR_LOAD_LAYOUT', `segments overlap at directory slot ${i}`);
+        if (directory[i] !== -1) throw new FrostError(ErrorCode.loadLayout, `segments overlap at directory slot ${i}`);
         directory[i] = index;
       }
     });
     for (let i = 0; i < directory.length; i++) {
-      if (directory[i] === -1) throw new FrostError('ERR_LOAD_LAYOUT', `no segment covers directory slot ${i}`);
+      if (directory[i] === -1) throw new FrostError(ErrorCode.loadLayout, `no segment covers directory slot ${i}`);
     }
     for (const segment of this.segments) this.retire(segment, this.gen);
     this.segments = built;
@@ -799,6 +802,38 @@ export class Table implements FrozenOwner {
     }
     assert(total === this.count, `table count ${this.count} disagrees with segments ${total}`);
     assert(kSlotCount > kSlotsUsedMax, 'slot limit');
+    for (const frozen of this.active) this.checkFrozen(frozen);
+    if (this.active.length === 0 && this.graveyard.length === 0) {
+      assert(this.cowBytes === 0, `${this.cowBytes} copy-on-write bytes counted with no frozen generation held`);
+    }
+  }
+
+  /**
+   * Invariants of a held frozen generation (O(segments); tests and the save simulation run it
+   * at every cut and between steps). Every segment it has not finished is still intact: not
+   * freed (so its buffers cannot have gone back to the pool), at its own index, alive at the
+   * generation's cut. While none is finished, their (depth, prefix) pairs tile the hash space.
+   */
+  checkFrozen(frozen: FrozenTable): void {
+    assert(!frozen.isReleased && this.active.includes(frozen), 'checked a frozen generation this table does not hold');
+    const blocks: BlockList = [];
+    let finished = 0;
+    for (let i = 0; i < frozen.segments.length; i++) {
+      const segment = frozen.segments[i] as Segment;
+      if (frozen.isDone(i)) {
+        finished++;
+        continue;
+      }
+      assert(!segment.freed, `frozen generation ${frozen.gen}: unfinished segment ${i} was freed`);
+      assert(segment.idx === i, `frozen generation ${frozen.gen}: segment ${i} thinks it is at ${segment.idx}`);
+      assert(segment.bornGen <= frozen.gen && frozen.gen < segment.diedGen, `frozen generation ${frozen.gen}: segment ${i} was not alive at the cut`);
+      assert(segment.meta[kMetaMagic] === kMetaMagicValue, `frozen generation ${frozen.gen}: segment ${i} has lost its magic`);
+      blocks.push(segment.meta[kMetaLocalDepth] as number, segment.meta[kMetaPrefix] as number);
+    }
+    if (finished === 0) {
+      const problem = tilingProblem(blocks);
+      assert(problem === null, `frozen generation ${frozen.gen}: ${problem ?? ''}`);
+    }
   }
 
   /** Frozen generations not yet released (for tests and status). */

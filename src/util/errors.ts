@@ -32,6 +32,16 @@ export const ErrorCode = {
   closed: 'ERR_CLOSED',
   badOption: 'ERR_BAD_OPTION',
   tableFull: 'ERR_TABLE_FULL',
+  // persistence (SPEC.md sections 2 and 3)
+  /** A save failed one of the checks it must pass before it is published (src/persist/checks.ts). */
+  saveCheck: 'ERR_SAVE_CHECK',
+  /** A save folder on disk is damaged or does not match its manifest. */
+  corruptSave: 'ERR_CORRUPT_SAVE',
+  /** Loaded segments do not tile the hash space (a save missing or repeating a segment). */
+  loadLayout: 'ERR_LOAD_LAYOUT',
+  dataDirUnusable: 'ERR_DATA_DIR_UNUSABLE',
+  restoreRefused: 'ERR_RESTORE_REFUSED',
+  restoreFailed: 'ERR_RESTORE_FAILED',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -8,7 +8,12 @@ export class Rng {
   readonly seed: number;
   constructor(seed: number) {
     this.seed = seed >>> 0;
-    this.state = this.seed || 0x9e3779b9;
+    // Mix the seed first (murmur3's finalizer): xorshift from small or similar seeds starts
+    // out nearly the same, so consecutive seeds would explore nearly the same runs.
+    let x = this.seed ^ 0x9e3779b9;
+    x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+    x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+    this.state = (x ^ (x >>> 16)) >>> 0 || 0x9e3779b9;
   }
   /** xorshift32: uniform 32-bit integers. */
   nextU32(): number {
