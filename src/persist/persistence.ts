@@ -7,10 +7,15 @@
  * - Live saves never overlap (each waits for the previous); the period runs from the start of
  *   one to the start of the next, and a late save delays the next rather than stacking.
  * - A periodic (or shutdown) live save with no change since the last successful one is
- *   skipped and counts as a success; a live save someone asked for always runs. A failed live save always makes the database read-only; a failed periodic
+ *   skipped and counts as a success; a live save someone asked for always runs. A failed live
+ *   save always makes the database read-only; a failed periodic
  *   snapshot does so when `snapshot.failsafe` is on. Either kind of success clears it.
  *   Client snapshots (MKSNAP) never set or clear it.
  * - A periodic snapshot that finds a local snapshot running skips its turn (not a failure).
+ * - A local snapshot never fails because its second's folder exists: it counts this run's
+ *   folder of that second as its own when nothing changed since that cut, else cuts again in
+ *   the next second (see localSnapshot); nothing is ever overwritten.
+ * - Start-up removes no leftover folder until data/ks has loaded.
  * - `lastSaveTimeMs` moves only after a live save's final fsync.
  * - Startup refuses a corrupt or mismatched live save, naming the file and the failed check.
  */
@@ -41,6 +46,16 @@ import {
 
 export const kShutdownRetryEveryMs = 10_000;
 export const kProgressLogEveryMs = 5_000;
+/** Cuts a local snapshot tries when that second's folder exists already (see localSnapshot). */
+export const kSameSecondAttemptsMax = 3;
+
+/** Resolve just after the next whole UTC second begins. */
+function waitForNextSecond(): Promise<void> {
+  const now = Date.now();
+  const delayMs = 1000 - (now % 1000) + 1;
+  return new Promise((resolveWait) => setTimeout(resolveWait, delayMs));
+}
+
 export interface PersistenceSettings {
   dataDir: string;
   bgsave: { enabled: boolean; every: number };
@@ -139,6 +154,8 @@ export class Persistence {
   private liveChain: Promise<unknown> = Promise.resolve();
   private liveQueued = 0;
   private localSnapshotRunning = false;
+  /** The last local snapshot this process published: its folder name and the change count at its cut. */
+  private lastLocalSnapshot: { name: string; changeCount: number } | null = null;
   private readonly namedInProgress = new Set<string>();
   private readonly running = new Set<Promise<unknown>>();
 
@@ -472,18 +489,48 @@ export class Persistence {
     return this.localSnapshot();
   }
 
+  /**
+   * A local snapshot, named by the UTC second of its cut. Two local snapshots (periodic or
+   * MKSNAP) in one second would want the same folder, and a save never overwrites one. So:
+   * - if this process published that second's folder and nothing changed since its cut, that
+   *   folder already holds every write acknowledged before this request: it is this
+   *   snapshot too (no second copy);
+   * - otherwise wait for the next second and cut then;
+   * - a folder of that second that this process did not publish (a restart within the second,
+   *   a clock stepped back) is found at commit ('exists'): wait for the next second and try
+   *   again, up to kSameSecondAttemptsMax times, then fail naming the clash.
+   */
   private localSnapshot(): Promise<SnapshotResult> {
     this.localSnapshotRunning = true;
     const run = (async (): Promise<SnapshotResult> => {
       try {
-        const report = await this.save('snapshot', (cutTimeMs) => join(this.snapsDir, snapshotNameFor(cutTimeMs)), 'publish');
-        this.snapshotOutcome = outcomeOf(report);
-        const name = report.finalDir.slice(this.snapsDir.length + 1);
-        if (!report.ok) {
-          return { code: 'failed', name, path: report.finalDir, report, message: describeFailure(report.failure as FsFailureInfo) };
+        for (let attempt = 1; ; attempt++) {
+          const second = snapshotNameFor(Date.now());
+          const last = this.lastLocalSnapshot;
+          if (last !== null && last.name === second) {
+            if (last.changeCount === this.engine.changeCount) {
+              const path = join(this.snapsDir, last.name);
+              this.logger.info(`local snapshot ${path}, published this second, already holds every write: counting it as this snapshot`);
+              return { code: 'ok', name: last.name, path, report: null, message: `covered by ${last.name}, published this second with no write since its cut` };
+            }
+            await waitForNextSecond();
+            continue;
+          }
+          const report = await this.save('snapshot', (cutTimeMs) => join(this.snapsDir, snapshotNameFor(cutTimeMs)), 'publish');
+          const name = report.finalDir.slice(this.snapsDir.length + 1);
+          if (!report.ok && report.failure?.step === 'exists' && attempt < kSameSecondAttemptsMax) {
+            this.logger.info(`local snapshot folder ${report.finalDir} already exists (not made by this run): cutting again in the next second`);
+            await waitForNextSecond();
+            continue;
+          }
+          this.snapshotOutcome = outcomeOf(report);
+          if (!report.ok) {
+            return { code: 'failed', name, path: report.finalDir, report, message: describeFailure(report.failure as FsFailureInfo) };
+          }
+          this.lastLocalSnapshot = { name, changeCount: report.changeCount };
+          await this.prune();
+          return { code: 'ok', name, path: report.finalDir, report, message: 'snapshot written' };
         }
-        await this.prune();
-        return { code: 'ok', name, path: report.finalDir, report, message: 'snapshot written' };
       } finally {
         this.localSnapshotRunning = false;
       }

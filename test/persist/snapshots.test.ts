@@ -74,6 +74,63 @@ describe('local snapshots and retention', () => {
     await db.close();
   });
 
+  it('two unnamed snapshots in one second: the second counts the first as its own when nothing changed, else waits for the next second', async () => {
+    const dataDir = tempDir();
+    const db = await open({ server: { dataDir }, ...snapshotsOn(0) }, { saveOnShutdown: false });
+    db.table().set('k', '1');
+    await nextSecond();
+    const first = await db.snapshot();
+    const covered = await db.snapshot();
+    expect(first.code).toBe('ok');
+    expect(covered.code).toBe('ok');
+    expect(covered.name).toBe(first.name);
+    expect(covered.message).toMatch(/covered by/);
+    db.table().set('k', '2');
+    const later = await db.snapshot();
+    expect(later.code).toBe('ok');
+    expect(later.name! > first.name!).toBe(true);
+    expect(localNames(dataDir)).toEqual([first.name, later.name]);
+    await db.close();
+  });
+
+  it('a folder of this second that another run left makes the snapshot cut again in the next second', async () => {
+    const dataDir = tempDir();
+    const db = await open({ server: { dataDir }, ...snapshotsOn(0) }, { saveOnShutdown: false });
+    await nextSecond();
+    const taken = snapshotNameFor(Date.now());
+    mkdirSync(join(dataDir, 'snaps', taken), { recursive: true });
+    writeFileSync(join(dataDir, 'snaps', taken, 'marker'), 'original');
+    db.table().set('k', 'v');
+    const result = await db.snapshot();
+    expect(result.code).toBe('ok');
+    expect(result.name! > taken).toBe(true);
+    expect(readFileSync(join(dataDir, 'snaps', taken, 'marker'), 'utf8')).toBe('original');
+    await db.close();
+  });
+
+  it('periodic snapshots and client MKSNAPs in the same seconds never fail and never turn the database read-only', async () => {
+    const dataDir = tempDir();
+    const db = await open(
+      { server: { dataDir }, bgsave: { enabled: false, every: 120 }, snapshot: { enabled: true, every: 1, atmost: 0, failsafe: true } },
+      { saveOnShutdown: false },
+    );
+    const codes = new Map<string, number>();
+    let readOnlySeen = false;
+    const until = Date.now() + 4_000;
+    for (let i = 0; Date.now() < until; i++) {
+      db.table().set(`k${i % 50}`, String(i));
+      const result = await db.snapshot();
+      codes.set(result.code, (codes.get(result.code) ?? 0) + 1);
+      if (db.status().readOnly) readOnlySeen = true;
+      await new Promise((resolve) => setTimeout(resolve, 20 + (i % 7) * 30));
+    }
+    expect(readOnlySeen).toBe(false);
+    expect(codes.get('failed') ?? 0).toBe(0);
+    expect(codes.get('ok') ?? 0).toBeGreaterThan(3);
+    expect(db.status().persistence!.snapshot.status).not.toBe('err');
+    await db.close();
+  });
+
   it('answer disabled without [snapshot], and busy while a local snapshot runs', async () => {
     const off = await open({ server: { dataDir: tempDir() } }, { saveOnShutdown: false });
     expect((await off.snapshot()).code).toBe('disabled');
