@@ -154,6 +154,13 @@ class Planner {
   }
 
   private part(source: TableSource, indexes: number[]): EncodePart {
+    for (const i of indexes) {
+      // Invariant 2 of ARCHITECTURE.md "The save protocol": an unfinished segment is intact.
+      const segment = source.frozen.segments[i];
+      if (segment === undefined || segment.freed || segment.idx !== i) {
+        throw new SaveCheckError('unfinished segments intact', `${source.keyspace}:${source.name}`, `segment ${i} was freed or moved before it was encoded`);
+      }
+    }
     const index = source.nextPart++;
     return {
       keyspace: source.keyspace,
@@ -262,7 +269,13 @@ function encodeAll(
   return new Promise((resolve) => {
     const kick = (): void => {
       while (failure === null && inFlight < threads) {
-        const parts = planner.next();
+        let parts: ReturnType<Planner['next']>;
+        try {
+          parts = planner.next();
+        } catch (error) {
+          failure = error instanceof SaveCheckError ? error.info : internalFailure(tempDir, error);
+          break;
+        }
         if (parts === null) break;
         inFlight++;
         const task: EncodeTask = { kind: 'encode', dir: tempDir, parts: parts.map((p) => p.part), faults };

@@ -154,4 +154,14 @@ describe('bench smoke modes', () => {
       for (const key of Object.keys(line)) expect(key.startsWith('redis'), `${String(line.scenario)}.${key}`).toBe(false);
     }
   }, 60_000);
+
+  it('kill9.ts --smoke builds the server, runs two kill -9 trials and prints their counts', async () => {
+    const run = await runBench('kill9.ts', []);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.lines).toHaveLength(1);
+    const line = run.lines[0] as Record<string, unknown>;
+    expect(line).toMatchObject({ bench: 'kill9', scenario: 'smoke', trials: 2, restarts: 2, failuresTotal: 0 });
+    expectFiniteNumbers(line);
+    expectPositive(line, ['writesAcked', 'foldersChecked', 'durationSeconds']);
+  }, 60_000);
 });

@@ -78,8 +78,11 @@ describe('MKSNAP without a name', () => {
     c.close();
   });
 
-  it("answers 5 when that second's folder already exists, and never overwrites it", async () => {
+  it("answers 5 when folders it did not make hold this second's name and the next ones, and never overwrites them", async () => {
     const c = await SkyClient.connect(snappy.port);
+    // A write first: a snapshot this run published this second would otherwise already hold
+    // every write, and count as this one (docs/decisions.md).
+    expect(await c.run('USET', 'mksnap-blocked', 'x')).toBe(one(':1\n1\n'));
     const snaps = join(snappy.dataDir, 'snaps');
     const now = Date.now();
     const blockers: string[] = [];
@@ -106,6 +109,8 @@ describe('MKSNAP without a name', () => {
     const b = await SkyClient.connect(snappy.port);
     // Earlier tests' snapshots may hold this second's folder name: clear them so only busyness can refuse.
     for (const name of localSnapshots(snappy.dataDir)) rmSync(join(snappy.dataDir, 'snaps', name), { recursive: true, force: true });
+    // And a write, so the snapshot has something new to save (else it counts the last one).
+    expect(await a.run('USET', 'mksnap-busy', 'x')).toBe(one(':1\n1\n'));
     a.send(query('MKSNAP'));
     await saveStarted(snappy);
     expect(await b.run('MKSNAP')).toBe(BUSY);
