@@ -210,11 +210,6 @@ class Planner {
     return out.length === 0 ? null : out;
   }
 
-  /** Whether the sequential order has visited every segment (then only hot work remains). */
-  get sequentialDone(): boolean {
-    return this.table >= this.tables.length;
-  }
-
   private takeHot(): Array<{ source: TableSource; part: EncodePart }> | null {
     const byTable = new Map<number, number[]>();
     let taken = 0;
@@ -305,6 +300,28 @@ function encodeAll(
   });
 }
 
+/** A task's files go into the manifest list and count towards their tables' checks. */
+function recordFiles(written: EncodedFile[], parts: Array<{ source: TableSource; part: EncodePart }>, files: ManifestFile[], finalDir: string): void {
+  for (const file of written) {
+    files.push({ path: file.path, sizeBytes: file.sizeBytes, records: file.records, crc32: file.crc32 });
+    const source = parts.find((p) => p.part.relativePath === file.path)?.source;
+    if (source === undefined) throw new SaveCheckError('files match parts', finalDir, `a worker wrote ${file.path}, which no part asked for`);
+    source.recordsEncoded += file.records;
+    source.blocks.push(...file.blocks);
+  }
+  for (const { source, part } of parts) for (const index of part.statusIndexes) source.frozen.reclaimDone(index, index + 1);
+}
+
+async function cleanUpFailed(pool: TaskRunner, request: SaveRequest, tempDir: string): Promise<void> {
+  if (request.mode === 'replace') {
+    // A failed swap may have moved the live save aside: put it back before the temporary
+    // folder (possibly the complete new save) is removed, so data/ks matches the report.
+    await pool.run({ kind: 'recover', dataDir: request.dataDir, prefer: 'previous' }).catch(() => undefined);
+  }
+  // Best effort: a leftover temporary folder is also removed at next start.
+  await pool.run({ kind: 'remove', path: tempDir }).catch(() => undefined);
+}
+
 function internalFailure(path: string, error: unknown): FsFailureInfo {
   return { step: 'write', path, code: 'EINTERNAL', message: error instanceof Error ? error.message : String(error), injected: false };
 }
@@ -355,15 +372,8 @@ export async function runSave(engine: Engine, pool: TaskRunner, request: SaveReq
   try {
     for (const source of planner.sources) job.keysTotal += source.recordsAtCut;
     failure = await encodeAll(pool, planner, tempDir, request.faults, (written, parts) => {
-      for (const file of written) {
-        files.push({ path: file.path, sizeBytes: file.sizeBytes, records: file.records, crc32: file.crc32 });
-        job.keysDone += file.records;
-        const source = parts.find((p) => p.part.relativePath === file.path)?.source;
-        if (source === undefined) throw new SaveCheckError('files match parts', finalDir, `a worker wrote ${file.path}, which no part asked for`);
-        source.recordsEncoded += file.records;
-        source.blocks.push(...file.blocks);
-      }
-      for (const { source, part } of parts) for (const index of part.statusIndexes) source.frozen.reclaimDone(index, index + 1);
+      recordFiles(written, parts, files, finalDir);
+      for (const file of written) job.keysDone += file.records;
     });
     if (failure === null) {
       checkEncoded(planner, finalDir);
@@ -389,15 +399,7 @@ export async function runSave(engine: Engine, pool: TaskRunner, request: SaveReq
     planner.detach();
     cut.release();
   }
-  if (failure !== null) {
-    if (request.mode === 'replace') {
-      // A failed swap may have moved the live save aside: put it back before the temporary
-      // folder (possibly the complete new save) is removed, so data/ks matches the report.
-      await pool.run({ kind: 'recover', dataDir: request.dataDir, prefer: 'previous' }).catch(() => undefined);
-    }
-    // Best effort: a leftover temporary folder is also removed at next start.
-    await pool.run({ kind: 'remove', path: tempDir }).catch(() => undefined);
-  }
+  if (failure !== null) await cleanUpFailed(pool, request, tempDir);
   const stats = engine.stats();
   return {
     ...base,
