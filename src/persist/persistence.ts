@@ -26,7 +26,7 @@ import type { Engine } from '../engine/engine.js';
 import type { TableModel } from '../engine/model.js';
 import { ErrorCode, FrostError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
-import type { WorkerPool } from './worker-pool.js';
+import type { TaskRunner } from './worker-pool.js';
 import type { FaultPlan, FsFailureInfo } from './fs-seam.js';
 import type { TaskResult, RecoverReport } from './commit.js';
 import type { DecodeResult, DecodeTask } from './decode.js';
@@ -145,7 +145,7 @@ function mb(bytes: number): string {
 export class Persistence {
   readonly settings: PersistenceSettings;
   private readonly engine: Engine;
-  private readonly pool: WorkerPool;
+  private readonly pool: TaskRunner;
   private readonly logger: Logger;
   private readonly faults: FaultInjector;
   private lock: DataDirLock | null = null;
@@ -172,7 +172,7 @@ export class Persistence {
   private snapshotTimer: NodeJS.Timeout | null = null;
   private closing = false;
 
-  constructor(engine: Engine, pool: WorkerPool, settings: PersistenceSettings, options: { logger?: Logger; faults?: FaultInjector } = {}) {
+  constructor(engine: Engine, pool: TaskRunner, settings: PersistenceSettings, options: { logger?: Logger; faults?: FaultInjector } = {}) {
     this.engine = engine;
     this.pool = pool;
     this.settings = { ...settings, dataDir: resolve(settings.dataDir) };

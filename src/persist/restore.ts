@@ -15,7 +15,7 @@
 import { join, resolve } from 'node:path';
 import { ErrorCode, FrostError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
-import type { WorkerPool } from './worker-pool.js';
+import type { TaskRunner } from './worker-pool.js';
 import type { FsFailureInfo } from './fs-seam.js';
 import type { TaskResult } from './commit.js';
 import type { DecodeResult, DecodeTask } from './decode.js';
@@ -36,7 +36,7 @@ export interface VerifyReport {
 }
 
 export async function verifySave(
-  pool: WorkerPool,
+  pool: TaskRunner,
   dir: string,
   options: { logger?: Logger; onProgress?: (filesDone: number, filesTotal: number, bytesDone: number) => void } = {},
 ): Promise<VerifyReport> {
@@ -107,7 +107,7 @@ export interface RestoreReport {
 }
 
 /** Install `source` as the live save of `dataDir` (the caller holds the data directory lock). */
-export async function restoreSave(pool: WorkerPool, dataDir: string, source: string, logger: Logger = silentLogger): Promise<RestoreReport> {
+export async function restoreSave(pool: TaskRunner, dataDir: string, source: string, logger: Logger = silentLogger): Promise<RestoreReport> {
   const absoluteData = resolve(dataDir);
   const absoluteSource = resolve(source);
   if (absoluteSource === join(absoluteData, kLiveDirName)) {
