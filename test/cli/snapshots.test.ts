@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { open } from '../../src/database.js';
+import { parseManifest, serializeManifest } from '../../src/persist/format.js';
 import { freePort, spawnCli } from '../support/server.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -43,6 +44,26 @@ describe('frostkv snapshots (offline commands)', () => {
     const bad = spawnCli(['snapshots', 'verify', folder]);
     expect((await bad.exited).code).toBe(1);
     expect(bad.output()).toMatch(new RegExp(`BAD[\\s\\S]*${part.replace('.', '\\.')}[\\s\\S]*checksum`));
+  }, 30_000);
+
+  it('refuses (exit 1) a snapshot whose manifest lost a data file, naming the hash range it misses', async () => {
+    const dataDir = tempDir();
+    const db = await open({ server: { dataDir }, bgsave: { enabled: false, every: 120 } }, { saveOnShutdown: false });
+    for (let i = 0; i < 100_000; i++) db.table().set(`k${i}`, `v${i}`);
+    expect((await db.snapshot('two-files')).code).toBe('ok');
+    await db.close();
+    const folder = join(dataDir, 'rsnap', 'two-files');
+    const manifest = parseManifest(readFileSync(join(folder, 'MANIFEST')), folder);
+    const table = manifest.keyspaces[0]!.tables[0]!;
+    expect(table.files.length).toBeGreaterThan(1);
+    const dropped = table.files.pop()!;
+    table.records -= dropped.records;
+    manifest.totals.records -= dropped.records;
+    manifest.totals.files -= 1;
+    writeFileSync(join(folder, 'MANIFEST'), serializeManifest(manifest));
+    const run = spawnCli(['snapshots', 'verify', folder]);
+    expect((await run.exited).code).toBe(1);
+    expect(run.output()).toMatch(/BAD[\s\S]*blocks cover the hash space failed: table default:default: hash range [0-9a-f]{8}\.\.[0-9a-f]{8} is in no block/);
   }, 30_000);
 
   it('restores into a stopped data directory, and refuses while a server holds it', async () => {
