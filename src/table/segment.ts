@@ -8,8 +8,9 @@
  * - Linear probing with backward-shift deletion: no tombstones, so a probe for a missing key
  *   stops at the first empty slot and the slot array never degrades with churn.
  * - `appendRecord` only ever writes at or past `kMetaHeapUsedBytes`; existing entries are
- *   changed in place only by `overwriteValueInPlace`, which the Table calls only when no frozen
- *   generation holds anything (a frozen reader may be reading every byte below its cut).
+ *   changed in place only by `overwriteValueInPlace`, which the Table calls only where no frozen
+ *   reader can look: on a heap with a single reference, or on an entry at or past the live
+ *   segment's `sharedHeapFloor` (appended after the cut of every segment sharing the heap).
  * - `rebuildInto` reads its source and writes only its destinations, so a frozen source stays
  *   intact while its live replacement is built.
  */
