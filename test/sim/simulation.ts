@@ -314,8 +314,9 @@ export class Simulation {
       this.result.savesFailed++;
       if (!faulted) fail(`${report.kind} save to ${report.finalDir} failed with no fault injected: ${report.failure?.message ?? '?'}`);
       if (report.kind === 'bgsave') {
-        // The swap may have completed before a later fsync failed: ks is then the new save.
-        if (existsSync(report.finalDir)) this.checkFolder(report.finalDir, [this.liveExpected, expected]);
+        // The swap may have completed before a later fsync failed: ks is then the new save
+        // (complete, but not known durable, so reported failed), and later saves replace it.
+        if (existsSync(report.finalDir)) this.liveExpected = this.checkFolder(report.finalDir, [this.liveExpected, expected]);
       } else if (existsSync(report.finalDir)) {
         // Only a persistent fault can stop a failed publish from being taken back; what is
         // left must then still be this complete cut.
@@ -330,12 +331,12 @@ export class Simulation {
     else rmSync(report.finalDir, { recursive: true, force: true });
   }
 
-  /** The folder verifies and loads, and holds exactly one of `candidates` (null: no save yet). */
-  private checkFolder(dir: string, candidates: Array<Expected | null>): void {
+  /** The folder verifies and loads, and holds exactly one of `candidates` (null: no save yet); returns it. */
+  private checkFolder(dir: string, candidates: Array<Expected | null>): Expected {
     const verdict = verifyFolder(new FsSeam(), dir);
     if (verdict.problems.length > 0) fail(`${dir} does not verify: ${verdict.problems.map((p) => p.message).join('; ')}`);
     const loaded = loadFolder(dir);
-    const matches = candidates.some((candidate) => {
+    const match = candidates.find((candidate) => {
       if (candidate === null) return false;
       if ([...loaded.keys()].sort().join() !== candidate.tables.join()) return false;
       for (const [name, digest] of loaded) {
@@ -344,11 +345,12 @@ export class Simulation {
       }
       return true;
     });
-    if (!matches) {
+    if (match === undefined || match === null) {
       const wanted = candidates.map((c) => (c === null ? 'none' : [...c.digests].map(([n, d]) => `${n}=${d.count}`).join(' '))).join(' | ');
       const got = [...loaded].map(([n, d]) => `${n}=${d.count}`).join(' ');
       fail(`${dir} does not hold the cut: has ${got}; expected ${wanted}`);
     }
+    return match;
   }
 
   // ------------------------------------------------------------ the scheduler
