@@ -10,6 +10,9 @@
  *   or only verifying. Every result lists the file's blocks, so callers can check that a
  *   table's files cover the hash space (src/persist/checks.ts).
  * - Reads never run past the file's bytes, whatever they contain.
+ * - A file is decoded by the decoder of the version its header declares (one per entry of
+ *   kReadableFormatVersions); any other version is refused naming the file and the versions
+ *   this build reads. What a header, block or record is comes from src/persist/schema.ts.
  */
 
 import { crc32 } from 'node:zlib';
@@ -27,9 +30,10 @@ import {
   type SegmentView,
 } from '../table/segment.js';
 import { readArrayHeader, readElementHeader } from '../engine/list.js';
-import { isListModel, type TableModel } from '../engine/model.js';
+import type { TableModel } from '../engine/model.js';
 import { FsFailure, FsSeam, type FaultPlan, type FsFailureInfo } from './fs-seam.js';
-import { FormatError, crc32Hex, kDataFileFormat, kFormatVersion, type ManifestFile } from './format.js';
+import { FormatError, checkReadableVersion, crc32Hex, type ManifestFile, type ReadableFormatVersion } from './format.js';
+import { checkFileHeaderV1, dataFileVersion, parseBlockOrTrailerV1, recordLayout, type BlockHeader, type RecordLayout } from './schema.js';
 import { hashInBlock, type BlockList } from './checks.js';
 
 export interface BuiltSegment {
@@ -52,9 +56,7 @@ export interface DecodeTask {
   faults: FaultPlan | null;
 }
 
-export type DecodeResult =
-  | { ok: true; records: number; sizeBytes: number; segments: BuiltSegment[]; blocks: BlockList }
-  | { ok: false; failure: FsFailureInfo };
+export type DecodeResult = ({ ok: true } & DecodedFile) | { ok: false; failure: FsFailureInfo };
 
 const unpackr = new Unpackr({ mapsAsObjects: true });
 /** One read buffer per worker, reused for every file (segments copy what they keep). */
@@ -87,10 +89,6 @@ function readObject(bytes: Buffer, offset: number, file: string, what: string): 
   }
   if (result === null) throw new FormatError(file, what, 'missing');
   return result;
-}
-
-function isRecordObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array);
 }
 
 interface Building extends SegmentView {
@@ -157,33 +155,53 @@ class BlockBuilder {
   }
 }
 
-function decodeFile(task: DecodeTask, seam: FsSeam): { records: number; sizeBytes: number; segments: BuiltSegment[]; blocks: BlockList } {
+/** What decoding one data file yields. */
+export interface DecodedFile {
+  records: number;
+  sizeBytes: number;
+  segments: BuiltSegment[];
+  blocks: BlockList;
+}
+
+/** Decodes the rest of a data file once its header map (read at `headerEnd`) named its version. */
+type FileDecoder = (task: DecodeTask, bytes: Buffer, header: Record<string, unknown>, headerEnd: number) => Omit<DecodedFile, 'sizeBytes'>;
+
+/**
+ * One decoder per readable format version. The mapped type makes a version listed in
+ * kReadableFormatVersions without a decoder (or a decoder for a version not listed) a compile
+ * error; a version outside the list never reaches this table (checkReadableVersion refuses it).
+ */
+const kDecoders: { readonly [V in ReadableFormatVersion]: FileDecoder } = {
+  1: decodeV1,
+};
+
+function decodeFile(task: DecodeTask, seam: FsSeam): DecodedFile {
   const file = task.file.path;
   const bytes = seam.readInto(join(task.dir, ...file.split('/')), readScratch);
   return decodeBytes(task, bytes);
 }
 
 /** Decode (and with `task.build`, build segments from) the bytes of one data file. */
-export function decodeBytes(task: DecodeTask, bytes: Buffer): { records: number; sizeBytes: number; segments: BuiltSegment[]; blocks: BlockList } {
+export function decodeBytes(task: DecodeTask, bytes: Buffer): DecodedFile {
   const file = task.file.path;
   if (bytes.length !== task.file.sizeBytes) {
     throw new FormatError(file, 'size', `expected ${task.file.sizeBytes} bytes, found ${bytes.length}`);
   }
   const actual = crc32Hex(crc32(bytes));
   if (actual !== task.file.crc32) throw new FormatError(file, 'checksum', `expected ${task.file.crc32}, computed ${actual}`);
-
   const header = readObject(bytes, 0, file, 'file header');
-  const h = header.value;
-  if (!isRecordObject(h) || h.format !== kDataFileFormat) throw new FormatError(file, 'file header', 'not a frostkv data file');
-  if (h.version !== kFormatVersion) throw new FormatError(file, 'file header', `unsupported version ${String(h.version)}`);
-  if (h.keyspace !== task.keyspace || h.table !== task.table) {
-    throw new FormatError(file, 'file header', `belongs to ${String(h.keyspace)}:${String(h.table)}, not ${task.keyspace}:${task.table}`);
-  }
-  if (h.key !== task.model.key || h.value !== task.model.value) throw new FormatError(file, 'file header', 'model differs from the manifest');
+  const version = checkReadableVersion(dataFileVersion(header.value, file), file, 'data file');
+  const decoded = kDecoders[version](task, bytes, header.value as Record<string, unknown>, header.end);
+  if (decoded.records !== task.file.records) throw new FormatError(file, 'record count', `manifest says ${task.file.records}, file has ${decoded.records}`);
+  return { ...decoded, sizeBytes: bytes.length };
+}
 
-  const list = isListModel(task.model);
-  const end = bytes.length;
-  let at = header.end;
+/** Format 1: blocks of records after the header, then the trailer, then nothing. */
+function decodeV1(task: DecodeTask, bytes: Buffer, header: Record<string, unknown>, headerEnd: number): Omit<DecodedFile, 'sizeBytes'> {
+  const file = task.file.path;
+  checkFileHeaderV1(header, file, task);
+  const layout = recordLayout(task.model);
+  let at = headerEnd;
   let records = 0;
   let blocks = 0;
   const blockList: BlockList = [];
@@ -191,58 +209,58 @@ export function decodeBytes(task: DecodeTask, bytes: Buffer): { records: number;
   for (;;) {
     const next = readObject(bytes, at, file, 'block header');
     at = next.end;
-    const block = next.value;
-    if (!isRecordObject(block)) throw new FormatError(file, 'block header', 'not a map');
-    if (block.end === true) {
-      if (block.blocks !== blocks || block.records !== records) {
-        throw new FormatError(file, 'trailer', `says ${String(block.blocks)} blocks / ${String(block.records)} records, file has ${blocks} / ${records}`);
+    const parsed = parseBlockOrTrailerV1(next.value, file);
+    if ('trailer' in parsed) {
+      if (parsed.trailer.blocks !== blocks || parsed.trailer.records !== records) {
+        throw new FormatError(file, 'trailer', `says ${parsed.trailer.blocks} blocks / ${parsed.trailer.records} records, file has ${blocks} / ${records}`);
       }
       break;
     }
-    const { depth, prefix, records: count } = block;
-    if (
-      typeof depth !== 'number' || !Number.isInteger(depth) || depth < 0 || depth > 32 ||
-      typeof prefix !== 'number' || !Number.isInteger(prefix) || prefix < 0 || prefix >= 2 ** depth ||
-      typeof count !== 'number' || !Number.isInteger(count) || count < 0
-    ) {
-      throw new FormatError(file, 'block header', 'bad depth, prefix or record count');
-    }
-    blockList.push(depth, prefix);
-    const builder = task.build ? new BlockBuilder(depth, prefix) : null;
-    for (let r = 0; r < count; r++) {
-      if (at >= end) throw new FormatError(file, 'block records', `block ${depth}/${prefix} says ${count} records, the file ends after ${r}`);
-      const [keyOffset, keyLength] = readElementOrFail(bytes, at, end, file, 'key');
-      at = keyOffset + keyLength;
-      let valueOffset: number;
-      let valueLength: number;
-      if (list) {
-        valueOffset = at;
-        at = skipList(bytes, at, end, file);
-        valueLength = at - valueOffset;
-      } else {
-        [valueOffset, valueLength] = readElementOrFail(bytes, at, end, file, 'value');
-        at = valueOffset + valueLength;
-      }
-      // Verifying checks every record's block too (a record outside its block loads wrongly).
-      const hash = hashBytes(task.hashSeed, bytes, keyOffset, keyLength);
-      if (builder !== null) builder.add(file, hash, bytes, keyOffset, keyLength, valueOffset, valueLength);
-      else if (!hashInBlock(hash, depth, prefix)) throw new FormatError(file, 'block layout', 'a record hashes outside its block');
-    }
-    if (builder !== null) {
-      for (const segment of builder.finish()) {
-        built.push({
-          meta: segment.metaSab,
-          heap: segment.heapSab,
-          blobs: segment.blobs === null || segment.blobs.size === 0 ? null : [...segment.blobs],
-        });
-      }
-    }
-    records += count;
+    const block = parsed.block;
+    blockList.push(block.depth, block.prefix);
+    at = decodeBlockV1(task, bytes, at, block, layout, built);
+    records += block.records;
     blocks++;
   }
-  if (at !== end) throw new FormatError(file, 'trailer', `${end - at} bytes after the trailer`);
-  if (records !== task.file.records) throw new FormatError(file, 'record count', `manifest says ${task.file.records}, file has ${records}`);
-  return { records, sizeBytes: bytes.length, segments: built, blocks: blockList };
+  if (at !== bytes.length) throw new FormatError(file, 'trailer', `${bytes.length - at} bytes after the trailer`);
+  return { records, segments: built, blocks: blockList };
+}
+
+/** Read one format-1 block's records from `at` (building segments into `built`); returns the end. */
+function decodeBlockV1(task: DecodeTask, bytes: Buffer, at: number, block: BlockHeader, layout: RecordLayout, built: BuiltSegment[]): number {
+  const file = task.file.path;
+  const { depth, prefix, records: count } = block;
+  const end = bytes.length;
+  const builder = task.build ? new BlockBuilder(depth, prefix) : null;
+  for (let r = 0; r < count; r++) {
+    if (at >= end) throw new FormatError(file, 'block records', `block ${depth}/${prefix} says ${count} records, the file ends after ${r}`);
+    const [keyOffset, keyLength] = readElementOrFail(bytes, at, end, file, 'key');
+    at = keyOffset + keyLength;
+    let valueOffset: number;
+    let valueLength: number;
+    if (layout.list) {
+      valueOffset = at;
+      at = skipList(bytes, at, end, file);
+      valueLength = at - valueOffset;
+    } else {
+      [valueOffset, valueLength] = readElementOrFail(bytes, at, end, file, 'value');
+      at = valueOffset + valueLength;
+    }
+    // Verifying checks every record's block too (a record outside its block loads wrongly).
+    const hash = hashBytes(task.hashSeed, bytes, keyOffset, keyLength);
+    if (builder !== null) builder.add(file, hash, bytes, keyOffset, keyLength, valueOffset, valueLength);
+    else if (!hashInBlock(hash, depth, prefix)) throw new FormatError(file, 'block layout', 'a record hashes outside its block');
+  }
+  if (builder !== null) {
+    for (const segment of builder.finish()) {
+      built.push({
+        meta: segment.metaSab,
+        heap: segment.heapSab,
+        blobs: segment.blobs === null || segment.blobs.size === 0 ? null : [...segment.blobs],
+      });
+    }
+  }
+  return at;
 }
 
 function readElementOrFail(bytes: Uint8Array, at: number, end: number, file: string, what: string): [number, number] {

@@ -1,13 +1,10 @@
 /**
  * Encoding frozen segments into data files (runs in worker threads).
  *
- * A data file is one MessagePack stream (docs/format.md):
- *   file header map   {format, version, keyspace, table, part, key, value}
- *   per segment:      block header map {depth, prefix, records}, then per record the key
- *                     (str or bin) and the value (str or bin; for list tables the value's own
- *                     MessagePack array, embedded as is)
- *   trailer map       {end: true, blocks, records}
- * Header maps are packed with msgpackr; records are framed in bulk straight from the shared
+ * A data file is one MessagePack stream whose layout is src/persist/schema.ts (and
+ * docs/format.md): a file header, then per segment one block (its header map, then its
+ * records), then the trailer. This module writes the version `kFormatVersion` names, through
+ * that version's writer schema. Header maps are packed with msgpackr; records are framed in bulk straight from the shared
  * segment buffers into a reused output buffer (per-record pack() is an order of magnitude too
  * slow), and big values are written to the file directly from their blob, never copied.
  *
@@ -40,10 +37,14 @@ import {
 import { readRecord, record, slotOffset, type SegmentView } from '../table/segment.js';
 import { viewFromWire } from '../table/wire.js';
 import { writeElementHeader, type ElementKind } from '../engine/list.js';
-import { isListModel, type TableModel } from '../engine/model.js';
+import type { TableModel } from '../engine/model.js';
 import { SaveCheckError, hashInBlock, type BlockList } from './checks.js';
 import { FsFailure, FsSeam, type FaultPlan, type FsFailureInfo } from './fs-seam.js';
-import { crc32Hex, kDataFileFormat, kFormatVersion, type ManifestFile } from './format.js';
+import { crc32Hex, type kFormatVersion, type ManifestFile } from './format.js';
+import { kWriterSchemaV1, recordLayout, type RecordLayout, type WriterSchema } from './schema.js';
+
+/** The schema of the version this build writes (its type pins it to `kFormatVersion`). */
+const kWriter: WriterSchema<typeof kFormatVersion> = kWriterSchemaV1;
 
 /** Output buffer per worker: large enough that flushes are big sequential writes. */
 export const kEncodeBufferBytes = 4 * 1024 * 1024;
@@ -160,19 +161,12 @@ class FileWriter {
   }
 }
 
-interface RecordKinds {
-  key: ElementKind;
-  value: ElementKind;
-  /** List values are their own MessagePack arrays, written as they are stored. */
-  list: boolean;
-}
-
 /**
  * Frame the records in slots [from, to) of a frozen segment; returns how many there were.
  * Each record's stored hash must lie in the segment's block: a record outside it would load
  * into the wrong segment (checked here because it costs one shift per record).
  */
-function encodeSlots(writer: FileWriter, view: SegmentView, from: number, to: number, kinds: RecordKinds, depth: number, prefix: number, file: string): number {
+function encodeSlots(writer: FileWriter, view: SegmentView, from: number, to: number, kinds: RecordLayout, depth: number, prefix: number, file: string): number {
   const meta = view.meta;
   let written = 0;
   for (let i = from; i < to; i++) {
@@ -217,7 +211,7 @@ export function* encodePartSteps(
   options: StepOptions = { slotsPerStep: kSlotCount, output: outputBuffer() },
 ): Generator<number, EncodedFile | null, void> {
   const slotsPerStep = options.slotsPerStep;
-  const kinds: RecordKinds = { key: part.model.key, value: part.model.value === 'str' ? 'str' : 'binstr', list: isListModel(part.model) };
+  const kinds = recordLayout(part.model);
   let writer: FileWriter | null = null;
   let records = 0;
   const blocks: BlockList = [];
@@ -232,7 +226,7 @@ export function* encodePartSteps(
       const count = view.meta[kMetaEntryCount] as number;
       const depth = view.meta[kMetaLocalDepth] as number;
       const prefix = view.meta[kMetaPrefix] as number;
-      writer.packed({ depth, prefix, records: count });
+      writer.packed(kWriter.blockHeader({ depth, prefix, records: count }));
       let written = 0;
       for (let from = 0; from < kSlotCount; from += slotsPerStep) {
         written += encodeSlots(writer, view, from, Math.min(kSlotCount, from + slotsPerStep), kinds, depth, prefix, part.relativePath);
@@ -247,7 +241,7 @@ export function* encodePartSteps(
       Atomics.store(part.status, index, kSegmentStatusDone);
     }
     if (writer === null) return null;
-    writer.packed({ end: true, blocks: blocks.length >>> 1, records });
+    writer.packed(kWriter.trailer({ blocks: blocks.length >>> 1, records }));
   } catch (error) {
     writer?.abandon();
     throw error;
@@ -260,15 +254,7 @@ function openPartFile(seam: FsSeam, dir: string, part: EncodePart, output: Buffe
   const path = join(dir, ...part.relativePath.split('/'));
   seam.mkdir(dirname(path));
   const writer = new FileWriter(seam, path, output);
-  writer.packed({
-    format: kDataFileFormat,
-    version: kFormatVersion,
-    keyspace: part.keyspace,
-    table: part.table,
-    part: part.part,
-    key: part.model.key,
-    value: part.model.value,
-  });
+  writer.packed(kWriter.fileHeader({ keyspace: part.keyspace, table: part.table, part: part.part, model: part.model }));
   return writer;
 }
 

@@ -1,6 +1,7 @@
 /**
- * The on-disk format of a save folder (docs/format.md is the reader's guide; this file is the
- * single source of the constants and the manifest codec).
+ * The on-disk format of a save folder (docs/format.md is the reader's guide): the folder
+ * layout's constants, the format versions this build writes and reads, and the manifest codec.
+ * The layout inside a data file is src/persist/schema.ts.
  *
  *   <save>/MANIFEST                         written last; JSON, then a `#crc32:xxxxxxxx` line
  *   <save>/<keyspace>/<table>/part-NNNNN.fkv  MessagePack streams, one per encode task
@@ -9,11 +10,13 @@
  * - `serializeManifest` and `parseManifest` round-trip, and `parseManifest` refuses any
  *   manifest whose checksum, format name, version or shape is wrong, with a FormatError that
  *   names the check that failed.
+ * - A version outside `kReadableFormatVersions` is refused by `checkReadableVersion`, for
+ *   manifests and data files alike, with an error naming the file and the versions read.
  * - Relative paths in a manifest never escape the save folder (checked on parse).
  */
 
 import { crc32 } from 'node:zlib';
-import { FrostError } from '../util/errors.js';
+import { ErrorCode, FrostError } from '../util/errors.js';
 import type { TableModel } from '../engine/model.js';
 
 export const kManifestFileName = 'MANIFEST';
@@ -25,7 +28,13 @@ export const kManifestFormat = 'frostkv-save';
  * not know.
  */
 export const kFormatVersion = 1;
-export const kDataFileFormat = 'frostkv-data';
+/**
+ * Every version this build reads. Readers dispatch on the version a manifest or data file
+ * declares (src/persist/decode.ts keeps one decoder per entry; its type makes a missing one a
+ * compile error); a new version is added here, never swapped for the old one.
+ */
+export const kReadableFormatVersions = [1] as const;
+export type ReadableFormatVersion = (typeof kReadableFormatVersions)[number];
 export const kDataFileExtension = '.fkv';
 export const kManifestChecksumPrefix = '#crc32:';
 
@@ -43,7 +52,7 @@ export const kLockFileName = 'frostkv.lock';
 /** Local snapshot names: UTC time of the cut, `YYYYMMDD-HHMMSS`. */
 export const kSnapshotNamePattern = /^\d{8}-\d{6}$/;
 
-export const FormatErrorCode = 'ERR_CORRUPT_SAVE';
+export const FormatErrorCode = ErrorCode.corruptSave;
 
 export class FormatError extends FrostError {
   readonly file: string;
@@ -54,6 +63,17 @@ export class FormatError extends FrostError {
     this.file = file;
     this.check = check;
   }
+}
+
+export function isReadableVersion(version: unknown): version is ReadableFormatVersion {
+  return (kReadableFormatVersions as readonly unknown[]).includes(version);
+}
+
+/** Refuse a version this build cannot read; `what` is "manifest" or "data file". */
+export function checkReadableVersion(version: unknown, file: string, what: string): ReadableFormatVersion {
+  if (isReadableVersion(version)) return version;
+  const known = kReadableFormatVersions.join(', ');
+  throw new FormatError(file, 'format version', `the ${what} is format version ${String(version)}; this build reads format versions ${known} (a newer frostkv wrote it, or it is damaged)`);
 }
 
 export interface ManifestFile {
@@ -120,6 +140,9 @@ export function parseManifest(bytes: Buffer, file: string): Manifest {
   return checkManifestShape(parsed, file);
 }
 
+/** Hash seeds are 32-bit (docs/format.md, "The key hash"). */
+const kHashSeedMax = 0xffffffff;
+
 function fail(file: string, detail: string): never {
   throw new FormatError(file, 'manifest shape', detail);
 }
@@ -138,16 +161,14 @@ function checkManifestShape(value: unknown, file: string): Manifest {
   if (value === null || typeof value !== 'object') fail(file, 'not an object');
   const manifest = value as Partial<Manifest>;
   if (manifest.format !== kManifestFormat) fail(file, `format is ${JSON.stringify(manifest.format)}, expected ${kManifestFormat}`);
-  if (manifest.formatVersion !== kFormatVersion) {
-    throw new FormatError(file, 'format version', `version ${String(manifest.formatVersion)} is not supported (this build reads ${kFormatVersion})`);
-  }
+  checkReadableVersion(manifest.formatVersion, file, 'manifest');
   if (!isInt(manifest.generation) || !isInt(manifest.cutTimeMs) || typeof manifest.cutTime !== 'string') fail(file, 'bad generation or cut time');
   if (!Array.isArray(manifest.keyspaces)) fail(file, 'keyspaces missing');
   for (const space of manifest.keyspaces) {
     if (typeof space?.name !== 'string' || !Array.isArray(space.tables)) fail(file, 'bad keyspace entry');
     for (const table of space.tables) {
       if (typeof table?.name !== 'string' || typeof table.model !== 'object' || table.model === null) fail(file, `bad table entry in ${space.name}`);
-      if (!isInt(table.hashSeed) || !isInt(table.records) || !Array.isArray(table.files)) fail(file, `bad table ${space.name}:${table.name}`);
+      if (!isInt(table.hashSeed) || table.hashSeed > kHashSeedMax || !isInt(table.records) || !Array.isArray(table.files)) fail(file, `bad table ${space.name}:${table.name}`);
       for (const entry of table.files) {
         if (typeof entry?.path !== 'string' || !isSafeRelativePath(entry.path)) fail(file, `unsafe file path ${JSON.stringify(entry?.path)}`);
         if (!isInt(entry.sizeBytes) || !isInt(entry.records) || typeof entry.crc32 !== 'string' || !/^[0-9a-f]{8}$/.test(entry.crc32)) {
@@ -167,7 +188,7 @@ export function snapshotNameFor(timeMs: number): string {
   return `${pad(d.getUTCFullYear(), 4)}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}-${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}`;
 }
 
-// ---- named snapshot names (SPEC.md 3.4) ----
+// ---- named snapshot names (docs/persistence.md, MKSNAP) ----
 
 export const kSnapshotSegmentMaxBytes = 128;
 export const kSnapshotNameMaxBytes = 255;
