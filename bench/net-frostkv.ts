@@ -1,7 +1,7 @@
 /**
  * frostkv as a server process for the network benches (bench/skyhash.ts, bench/vs-redis.ts):
  * start `frostkv serve` on a temporary data directory and free loopback ports, wait until both
- * listeners accept connections, stop it by its own pid.
+ * listeners accept connections and Skyhash answers HEYA (the data has loaded), stop it by its own pid.
  *
  * Guarantees:
  * - Runs the compiled build (`dist/src/cli/main.js`) when it exists, otherwise (or with
@@ -71,6 +71,32 @@ export function frostEntry(): { entry: FrostEntry; stale: boolean } {
   return { entry: 'dist', stale: sources > built };
 }
 
+const kHeyaQuery = '*1\n~1\n4\nHEYA\n';
+const kHeyaReply = '*1\n+4\nHEY!\n';
+
+/**
+ * Whether the Skyhash port answers HEYA with HEY!. The listeners open before the data loads
+ * (and answer `err-loading` meanwhile), so an accepted connection alone does not mean ready.
+ */
+function answersHeya(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let reply = '';
+    const done = (ready: boolean): void => {
+      socket.destroy();
+      resolve(ready);
+    };
+    socket.setEncoding('latin1');
+    socket.once('connect', () => socket.write(kHeyaQuery));
+    socket.on('data', (chunk: string) => {
+      reply += chunk;
+      if (reply.length >= kHeyaReply.length || reply.includes('err-')) done(reply === kHeyaReply);
+    });
+    socket.once('error', () => done(false));
+    socket.once('close', () => done(false));
+  });
+}
+
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
@@ -137,7 +163,7 @@ export class FrostServerProcess {
     const startedAt = performance.now();
     for (;;) {
       if (child.exitCode !== null) throw new Error(`frostkv exited during startup (code ${child.exitCode}):\n${server.logTail}`);
-      const up = (await canConnect(skyhashPort)) && (respPort === null || (await canConnect(respPort)));
+      const up = (await answersHeya(skyhashPort)) && (respPort === null || (await canConnect(respPort)));
       if (up) return server;
       if (performance.now() - startedAt > kStartupTimeoutMs) {
         await server.stop();

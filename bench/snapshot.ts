@@ -1,5 +1,5 @@
 /**
- * Save bench (DESIGN.md section 5): frostkv saves and startup load against Redis BGSAVE, in one
+ * Save bench (the goals in bench/RESULTS.md): frostkv saves and startup load against Redis BGSAVE, in one
  * run, side by side, on the same keys.
  *
  *   node --import tsx bench/snapshot.ts            # 1M keys x 64-byte values

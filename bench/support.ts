@@ -1,6 +1,6 @@
 /**
  * Shared helpers for the bench scripts: argument parsing, statistics, the one-JSON-line output
- * contract (DESIGN.md house-style rule 9), forced garbage collection, machine facts.
+ * contract (one JSON line per scenario, a smoke mode, the peer in the same run), forced garbage collection, machine facts.
  *
  * Contract: stdout carries only JSON lines, one per scenario figure, each with a `bench` and a
  * `scenario` field and units last in every numeric key; every human note goes to stderr.

@@ -1,6 +1,6 @@
 /**
  * frostkv's RESP port against Redis, side by side on loopback, in one run, alternating:
- * redis-benchmark throughput, then saves on the same data (DESIGN.md section 5 targets).
+ * redis-benchmark throughput, then saves on the same data (the goals in bench/RESULTS.md).
  *
  *   node --import tsx bench/vs-redis.ts            # 3 rounds; save comparison at 1M keys
  *   node --import tsx bench/vs-redis.ts --full     # save comparison at 1M and 5M keys

@@ -1,5 +1,5 @@
 /**
- * Database: the embedded API (SPEC.md section 8). One object owns the engine, the worker pool
+ * Database: the embedded API (docs/behaviour.md, Embedded). One object owns the engine, the worker pool
  * and persistence for one data directory; the server wraps the same object.
  *
  * Guarantees: `open()` resolves only after the live save is loaded (or refuses to, with the
@@ -8,22 +8,39 @@
  * directory lock and the worker threads.
  */
 
+import { EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
 import { Engine } from './engine/engine.js';
 import type { TableHandle } from './engine/handle.js';
 import { parseModel, type TableModel } from './engine/model.js';
 import { parseEntity } from './engine/names.js';
-import { withDefaults, type FrostConfig, type PartialConfig } from './config/types.js';
+import { badArgument } from './engine/arguments.js';
+import type { FrostConfig, PartialConfig } from './config/types.js';
+import { configForOpen } from './config/object.js';
 import { createWorkerPool, defaultWorkerThreads, type WorkerPool } from './persist/worker-pool.js';
 import { Persistence, type FaultInjector, type LiveSaveResult, type PersistenceStatus, type SnapshotResult } from './persist/persistence.js';
 import { ErrorCode, FrostError } from './util/errors.js';
-import { silentLogger, type Logger } from './util/log.js';
+import { stderrLogger, type Logger } from './util/log.js';
+import type { PersistenceEvent, ReadOnlyEvent, ReadWriteEvent, SaveEvent, SaveFailedEvent, SaveSkippedEvent } from './persist/events.js';
+
+/** The events a Database emits (each also written to its logger). */
+export interface DatabaseEvents {
+  save: [SaveEvent];
+  saveFailed: [SaveFailedEvent];
+  saveSkipped: [SaveSkippedEvent];
+  readOnly: [ReadOnlyEvent];
+  readWrite: [ReadWriteEvent];
+}
 
 export interface OpenOptions {
   /** No data directory, no saves: a purely in-memory database. */
   inMemory?: boolean;
   /** Run the final live save on close (default true; the server's --nosave turns it off). */
   saveOnShutdown?: boolean;
+  /**
+   * Where log lines go. Default: warnings and errors (failed saves, read-only mode) to stderr;
+   * pass `silentLogger`-like no-op functions to silence it, or adapt your own logger.
+   */
   logger?: Logger;
   /** Testing hook: make the file-system seam fail (see src/persist/fs-seam.ts). */
   faults?: FaultInjector;
@@ -39,7 +56,7 @@ export interface DatabaseStatus {
   persistence: PersistenceStatus | null;
 }
 
-export class Database {
+export class Database extends EventEmitter<DatabaseEvents> {
   readonly config: FrostConfig;
   readonly engine: Engine;
   private readonly pool: WorkerPool | null;
@@ -47,6 +64,7 @@ export class Database {
   private closed = false;
 
   private constructor(config: FrostConfig, engine: Engine, pool: WorkerPool | null, persistence: Persistence | null) {
+    super();
     this.config = config;
     this.engine = engine;
     this.pool = pool;
@@ -54,10 +72,14 @@ export class Database {
   }
 
   static async open(partial: PartialConfig = {}, options: OpenOptions = {}): Promise<Database> {
-    const config = withDefaults(partial);
+    // The server's validator (src/config/object.ts): refuses unknown keys, bad values, half sections.
+    const config = configForOpen(partial);
     const engine = new Engine({ keyMaxBytes: config.limits.keyMaxBytes, valueMaxBytes: config.limits.valueMaxBytes });
     if (options.inMemory === true) return new Database(config, engine, null, null);
     const pool = createWorkerPool(config.workers.threads > 0 ? config.workers.threads : defaultWorkerThreads());
+    const logger = options.logger ?? stderrLogger;
+    // Persistence exists before the Database does; its events are forwarded once it does.
+    let forward: (event: PersistenceEvent) => void = () => undefined;
     const persistence = new Persistence(
       engine,
       pool,
@@ -68,7 +90,7 @@ export class Database {
         saveOnShutdown: options.saveOnShutdown ?? true,
         restoreFrom: config.restore,
       },
-      { logger: options.logger ?? silentLogger, ...(options.faults === undefined ? {} : { faults: options.faults }) },
+      { logger, onEvent: (event) => forward(event), ...(options.faults === undefined ? {} : { faults: options.faults }) },
     );
     try {
       await persistence.open();
@@ -78,7 +100,18 @@ export class Database {
     }
     // From here on splits and copy-on-write take pre-touched buffers allocated by a worker.
     void engine.pool.attachRefill((metas, heaps) => pool.run({ kind: 'allocate', metas, heaps }));
-    return new Database(config, engine, pool, persistence);
+    const db = new Database(config, engine, pool, persistence);
+    forward = (event) => db.deliver(event, logger);
+    return db;
+  }
+
+  /** Emit a persistence event; a listener that throws is logged, never breaks the save's bookkeeping. */
+  private deliver(event: PersistenceEvent, logger: Logger): void {
+    try {
+      (this.emit as (name: string, payload: PersistenceEvent) => boolean)(event.type, event);
+    } catch (error) {
+      logger.error(`a '${event.type}' event listener threw: ${(error as Error).message}`);
+    }
   }
 
   private checkOpen(): void {
@@ -87,7 +120,7 @@ export class Database {
 
   private needPersistence(): Persistence {
     this.checkOpen();
-    if (this.persistence === null) throw new FrostError('ERR_IN_MEMORY', 'this database was opened in memory: it has no data directory');
+    if (this.persistence === null) throw new FrostError(ErrorCode.inMemory, 'this database was opened in memory: it has no data directory');
     return this.persistence;
   }
 
@@ -133,7 +166,7 @@ export class Database {
 
   describeTable(entity: string): TableModel {
     this.checkOpen();
-    return this.engine.describe(parseEntity(entity, null));
+    return this.engine.describe(parseEntity(entity, null, 'describeTable'));
   }
 
   // ------------------------------------------------------------ persistence
@@ -150,6 +183,7 @@ export class Database {
    * `failed`).
    */
   snapshot(name?: string): Promise<SnapshotResult> {
+    if (name !== undefined && typeof name !== 'string') return Promise.reject(badArgument('snapshot', 'name', 'a string, or nothing for a local snapshot', name));
     const persistence = this.needPersistence();
     return name === undefined ? persistence.mkSnapshot() : persistence.mkNamedSnapshot(name);
   }
@@ -181,6 +215,7 @@ export class Database {
     } finally {
       await refillLanded;
       await this.pool?.destroy();
+      this.persistence?.releaseLock();
     }
   }
 

@@ -4,7 +4,9 @@
  * list|verify|restore`, `--help`, `--version`.
  *
  * Guarantees: configuration problems print every problem with its key path and exit 2;
- * commands exit 0 on success and 1 on failure.
+ * commands exit 0 on success and 1 on failure; `serve` exits 3 when the user gave up on the
+ * final save (src/server/process-signals.ts has the codes). The process exits as soon as the
+ * command's code is known, without waiting for stray handles (an abandoned save's workers).
  */
 
 import { helpText, isConfigError, loadConfig, readOpenFilesLimit } from '../config/load.js';
@@ -45,7 +47,8 @@ async function main(argv: readonly string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
-    // Timers and the worker pool are closed by now; exit without waiting on stray handles.
+    // A clean stop has closed timers and the worker pool by now; after a give-up the final
+    // save's workers may still run. Either way, exit now rather than wait on stray handles.
     setImmediate(() => process.exit(code));
   },
   (error: unknown) => {

@@ -1,17 +1,21 @@
 /**
- * The offline snapshot commands (SPEC.md 3.7): `frostkv snapshots list|verify|restore`.
+ * The offline snapshot commands: `frostkv snapshots list|verify|restore`.
  *
- * Guarantees: list and verify only read; restore takes the data directory lock first (so it
+ * Guarantees: list and verify only read; list fails (exit 1) on a data directory that is
+ * missing or not a directory, and prints `(no saves ...)` only for a real, empty one; every
+ * line names a path at most once; restore takes the data directory lock first (so it
  * refuses while a server runs on that directory) and changes nothing unless the source
  * verifies. Each returns the process exit code: 0 success, 1 a bad save or a refusal.
  */
 
-import { mkdirSync } from 'node:fs';
+import { relative, sep } from 'node:path';
 import { createWorkerPool, type WorkerPool } from '../persist/worker-pool.js';
 import { acquireDataDirLock } from '../persist/lock.js';
+import { ensureDataDir } from '../persist/data-dir.js';
 import { restoreSave, verifySave } from '../persist/restore.js';
 import type { TaskResult } from '../persist/commit.js';
 import type { SaveListing } from '../persist/dirs.js';
+import type { FsFailureInfo } from '../persist/fs-seam.js';
 import type { Logger } from '../util/log.js';
 
 export interface Output {
@@ -57,7 +61,7 @@ export async function listSnapshots(dataDir: string, output: Output = consoleOut
   return withPool(async (pool) => {
     const found = (await pool.run({ kind: 'findSaves', dataDir })) as TaskResult<{ saves: SaveListing[]; unknown: string[] }>;
     if (!found.ok) {
-      output.err(`cannot read ${dataDir}: ${found.failure.message}`);
+      output.err(`error: ${found.failure.message}`);
       return 1;
     }
     const rows = found.saves.map((save) => [
@@ -79,6 +83,18 @@ export async function listSnapshots(dataDir: string, output: Output = consoleOut
   });
 }
 
+/**
+ * One problem of a verify, naming its file once: relative to the save folder (already named
+ * on the header line), and without the path the message itself starts with.
+ */
+function problemLine(dir: string, problem: FsFailureInfo): string {
+  const where = problem.path === dir ? '' : problem.path.startsWith(dir + sep) ? relative(dir, problem.path) : problem.path;
+  let detail = problem.message;
+  if (detail.startsWith(problem.path)) detail = detail.slice(problem.path.length).replace(/^:?\s*/, '');
+  if (where === '') return `the folder ${detail}`;
+  return `${where}: ${detail}`;
+}
+
 export async function verifySnapshot(dir: string, output: Output = consoleOutput): Promise<number> {
   return withPool(async (pool) => {
     const report = await verifySave(pool, dir, {
@@ -91,15 +107,15 @@ export async function verifySnapshot(dir: string, output: Output = consoleOutput
       return 0;
     }
     output.out(`${report.dir}: BAD — ${report.problems.length} problem(s):`);
-    for (const problem of report.problems) output.out(`  ${problem.path}: ${problem.message}`);
+    for (const problem of report.problems) output.out(`  ${problemLine(report.dir, problem)}`);
     return 1;
   });
 }
 
 export async function restoreSnapshot(dir: string, dataDir: string, output: Output = consoleOutput): Promise<number> {
-  mkdirSync(dataDir, { recursive: true });
   let lock;
   try {
+    ensureDataDir(dataDir);
     lock = acquireDataDirLock(dataDir);
   } catch (error) {
     output.err(`refusing to restore: ${(error as Error).message}`);

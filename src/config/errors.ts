@@ -8,33 +8,37 @@
  * in one round.
  */
 
-import { FrostError } from '../util/errors.js';
+import { ErrorCode, FrostError } from '../util/errors.js';
 
+/** The configuration codes, as registered in src/util/errors.ts (the one registry of codes). */
 export const ConfigErrorCode = {
   /** A value has the wrong type or is out of range. */
-  badValue: 'ERR_CONFIG_BAD_VALUE',
-  /** A key or section the file format does not have. */
-  unknownKey: 'ERR_CONFIG_UNKNOWN_KEY',
+  badValue: ErrorCode.configBadValue,
+  /** A key or section the file format (or the object `open()` takes) does not have. */
+  unknownKey: ErrorCode.configUnknownKey,
   /** The TOML file does not parse. */
-  syntax: 'ERR_CONFIG_SYNTAX',
+  syntax: ErrorCode.configSyntax,
   /** A key that another key or section requires is absent (e.g. `snapshot.atmost`). */
-  missing: 'ERR_CONFIG_MISSING',
+  missing: ErrorCode.configMissing,
   /** Two settings contradict each other (e.g. `maxcon` and `maxclient`, two listeners on one port). */
-  conflict: 'ERR_CONFIG_CONFLICT',
+  conflict: ErrorCode.configConflict,
   /** The config file cannot be read. */
-  file: 'ERR_CONFIG_FILE',
+  file: ErrorCode.configFile,
   /** The command line is malformed: unknown flag or command, missing flag value, flag given twice. */
-  usage: 'ERR_CONFIG_USAGE',
+  usage: ErrorCode.configUsage,
   /** `server.mode = prod` and a production rule does not hold. */
-  prod: 'ERR_CONFIG_PROD',
+  prod: ErrorCode.configProd,
   /** The error holds problems of more than one kind; see `problems` for each one's code. */
-  invalid: 'ERR_CONFIG_INVALID',
+  invalid: ErrorCode.configInvalid,
 } as const;
 
 export type ConfigErrorCodeValue = (typeof ConfigErrorCode)[keyof typeof ConfigErrorCode];
 
-/** Where a value came from, lowest precedence first. */
-export type ConfigSource = 'default' | 'file' | 'env' | 'flag';
+/**
+ * Where a value came from, lowest precedence first. `api` is the object given to the embedded
+ * `open()`, which is never merged with the other sources.
+ */
+export type ConfigSource = 'default' | 'file' | 'env' | 'flag' | 'api';
 
 export interface ConfigProblem {
   code: ConfigErrorCodeValue;

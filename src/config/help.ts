@@ -125,6 +125,16 @@ function mainHelp(): string {
   out.push('Production mode (--mode prod) refuses to start, listing every rule that does not hold:');
   for (const rule of kProdRules) out.push(wrap(`- ${rule.summary}`, '  ').replace(/\n {2}/g, '\n    '));
   out.push('');
+  out.push('Signals:');
+  out.push(wrap('SIGINT, SIGTERM: stop accepting connections, let an in-flight snapshot finish, run the final save (retried every 10 s). Three more SIGINT/SIGTERM give up on the final save. SIGHUP and SIGPIPE are ignored (closing the terminal loses nothing; SIGHUP is logged once).', '  '));
+  out.push('');
+  out.push('Exit codes:');
+  out.push('  0  stopped cleanly: every acknowledged write is in the final save');
+  out.push('  1  could not start (port in use, data directory, load), or the final save failed');
+  out.push('  2  bad command line or configuration');
+  out.push('  3  gave up on the final save (three more signals): writes since the last successful');
+  out.push('     live save are lost, and the log says how many and since when');
+  out.push('');
   out.push('Unlike Skytable 0.7: sources combine instead of conflicting; unknown keys are errors;');
   out.push('--nosave and [bgsave] enabled = false really disable saving; --stop-write-on-fail is honoured.');
   return out.join('\n');

@@ -38,9 +38,9 @@ import {
 export const kSecondsMax = Math.floor((2 ** 31 - 1) / 1000);
 /** Largest count (connections, elements, snapshots kept): counts index int32-sized arrays. */
 export const kCountMax = 2 ** 31 - 1;
-/** SPEC.md section 1: keys of at least 64 KiB must work (Skytable's bench sends 65,536 bytes). */
+/** docs/behaviour.md (Data model): keys of at least 64 KiB must work (Skytable's bench sends 65,536 bytes). */
 export const kKeyMaxBytesMin = 64 * 1024;
-/** SPEC.md section 1: values of up to 64 MiB must work. */
+/** docs/behaviour.md (Data model): values of up to 64 MiB must work. */
 export const kValueMaxBytesMin = 64 * 1024 * 1024;
 /** A key and its value are stored as one record, which must fit one SharedArrayBuffer. */
 export const kRecordBytesMax = kRecordHardMaxBytes;
@@ -48,6 +48,9 @@ export const kRecordBytesMax = kRecordHardMaxBytes;
 export const kRequestFramingBytes = 1024;
 /** The protocol parsers keep offsets in Int32Arrays and cap requests at 1 GiB. */
 export const kRequestMaxBytesMax = kRequestMaxBytesCeiling;
+/** The bound on request bytes buffered by all connections together: 1 MiB to 1 TiB. */
+export const kRequestBuffersMaxBytesMin = 1024 * 1024;
+export const kRequestBuffersMaxBytesMax = 1024 * 1024 * 1024 * 1024;
 /** The fewest elements that still let SET/UPDATE (action, key, value) through. */
 export const kQueryElementsMin = 3;
 /**
@@ -142,7 +145,7 @@ export const kKeys: readonly KeySpec[] = [
     flag: { long: '--maxcon', valueName: 'N' },
     doc: {
       unit: 'connections',
-      meaning: 'Most client connections served at once (all listeners together); further connections wait. The file also accepts `maxcon`.',
+      meaning: 'Most client connections served at once (all listeners together); one more gets an error (RESP `-ERR max number of clients reached`, Skyhash `err-max-clients-reached`) and is closed. Lowered at start-up, and logged, when the open-files limit (raised toward its hard limit first) cannot hold it. The file also accepts `maxcon`.',
       defaultText: '50000',
       origin: 'skytable',
     },
@@ -241,7 +244,7 @@ export const kKeys: readonly KeySpec[] = [
     isPath: true,
     env: 'SKY_TLS_KEY',
     flag: { long: '--sslkey', short: '-k', valueName: 'FILE' },
-    doc: { meaning: 'PEM private key. TLS is on when this and `ssl.chain` are both set.', defaultText: 'none (TLS off)', origin: 'skytable' },
+    doc: { meaning: 'PEM private key. TLS is on when this and `ssl.chain` are both set. Not available yet: the server refuses to start with TLS configured.', defaultText: 'none (TLS off)', origin: 'skytable' },
   },
   {
     path: 'ssl.chain',
@@ -295,7 +298,7 @@ export const kKeys: readonly KeySpec[] = [
     secret: true,
     env: 'SKY_AUTH_ORIGIN_KEY',
     flag: { long: '--auth-origin-key', valueName: 'KEY' },
-    doc: { meaning: 'Origin key (40 printable ASCII characters) used to claim root; setting it turns auth on.', defaultText: 'none (auth off)', origin: 'skytable' },
+    doc: { meaning: 'Origin key (40 printable ASCII characters) used to claim root; setting it turns auth on. Not available yet: the server refuses to start with it set.', defaultText: 'none (auth off)', origin: 'skytable' },
   },
   // [resp]
   {
@@ -409,6 +412,19 @@ export const kKeys: readonly KeySpec[] = [
       unit: 'queries',
       meaning: 'Most queries in one Skyhash pipeline.',
       defaultText: '65536',
+      origin: 'frostkv',
+    },
+  },
+  {
+    path: 'limits.request_buffers_max_bytes',
+    target: ['limits', 'requestBuffersMaxBytes'],
+    kind: integerKind({ min: kRequestBuffersMaxBytesMin, max: kRequestBuffersMaxBytesMax, unit: 'bytes' }) as ValueKind<unknown>,
+    inFile: true,
+    env: 'SKY_LIMITS_REQUEST_BUFFERS_MAX_BYTES',
+    doc: {
+      unit: 'bytes',
+      meaning: 'Most request bytes all connections together may hold while their requests arrive; past it the connections holding the most are closed with an error.',
+      defaultText: '1073741824 (1 GiB)',
       origin: 'frostkv',
     },
   },

@@ -85,7 +85,7 @@ function defaultSources(): Map<string, ConfigSource> {
   return new Map(kAllKeyPaths.map((path) => [path, 'default' as ConfigSource]));
 }
 
-const kPrecedence: Readonly<Record<ConfigSource, number>> = { default: 0, file: 1, env: 2, flag: 3 };
+const kPrecedence: Readonly<Record<ConfigSource, number>> = { default: 0, file: 1, env: 2, flag: 3, api: 1 };
 
 function apply(merged: Merged, assignment: Assignment): void {
   setAt(merged.config, assignment.spec, assignment.value);

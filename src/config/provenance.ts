@@ -76,9 +76,9 @@ export function configWarnings(merged: Merged, openFilesLimit: number | null): s
   if (!authOn && config.resp.enabled && !isLoopbackHost(config.resp.host)) {
     warnings.push(`RESP listens on ${config.resp.host}:${config.resp.port} without auth: anyone who can reach it can read and write \`${config.resp.table}\``);
   }
-  if (config.server.mode === 'dev' && openFilesLimit !== null && config.server.maxclient > openFilesLimit) {
+  if (config.server.mode === 'dev' && openFilesLimit !== null && isSet(merged, 'server.maxclient') && config.server.maxclient > openFilesLimit) {
     warnings.push(
-      `\`server.maxclient\` = ${config.server.maxclient} exceeds this process's open-files limit of ${openFilesLimit}: connections past the limit will fail (prod mode refuses this)`,
+      `\`server.maxclient\` = ${config.server.maxclient} exceeds this process's open-files limit of ${openFilesLimit}: the server lowers it to fit (prod mode refuses this)`,
     );
   }
   return warnings;

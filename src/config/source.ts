@@ -31,9 +31,9 @@ export function emptyReading(): SourceReading {
   return { assignments: [], problems: [], warnings: [] };
 }
 
-/** `(from --snapevery)` for flags and env; nothing for the file (its name heads the error). */
+/** `(from --snapevery)` for flags and env; nothing for the file or `open()`'s object (the error's header names it). */
 export function fromSuffix(source: SetSource, origin: string): string {
-  return source === 'file' ? '' : ` (from ${origin})`;
+  return source === 'file' || source === 'api' ? '' : ` (from ${origin})`;
 }
 
 export function badValue(spec: KeySpec, source: SetSource, origin: string, raw: unknown, expected: string): ConfigProblem {

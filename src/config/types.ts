@@ -2,8 +2,11 @@
  * The configuration object: one normalized shape shared by the server (built from TOML file,
  * environment and flags by src/config/load.ts) and the embedded API (`open(config)`).
  *
- * Guarantees: every field has a default (kDefaultConfig); times are in seconds and sizes in
- * bytes, as their names say; nothing here reads files or the environment.
+ * Guarantees: every field has a default (kDefaultConfig); every time is in seconds and every
+ * size in bytes. New keys say their unit in their name (`idleTimeoutSeconds`, `keyMaxBytes`);
+ * Skytable's own keys keep Skytable's names (`bgsave.every`, `snapshot.every`, both seconds) so
+ * a Skytable 0.7 config file still loads, and their comments and docs state the unit. Nothing
+ * here reads files or the environment.
  */
 
 export type ServerMode = 'dev' | 'prod';
@@ -72,6 +75,8 @@ export interface FrostConfig {
     idleTimeoutSeconds: number;
     /** Close a connection whose request is still incomplete after this long. */
     requestTimeoutSeconds: number;
+    /** Request bytes all connections together may buffer; past it the largest holders are closed. */
+    requestBuffersMaxBytes: number;
   };
   workers: {
     /** Persistence worker threads; 0 means one per core. */
@@ -100,6 +105,7 @@ export const kDefaultConfig: FrostConfig = {
     pipelineQueriesMax: 65_536,
     idleTimeoutSeconds: 0,
     requestTimeoutSeconds: 60,
+    requestBuffersMaxBytes: 1024 * 1024 * 1024,
   },
   workers: { threads: 0 },
   log: { format: 'pretty', level: 'info' },
@@ -111,7 +117,10 @@ export type PartialConfig = {
   [Section in keyof FrostConfig]?: FrostConfig[Section] extends object ? Partial<FrostConfig[Section]> : FrostConfig[Section];
 };
 
-/** Fill a partial config with defaults (no validation beyond shape; see load.ts for that). */
+/**
+ * Fill a partial config with defaults, without validation (open() validates with
+ * src/config/object.ts; the server's sources with load.ts).
+ */
 export function withDefaults(partial: PartialConfig = {}): FrostConfig {
   const base = structuredClone(kDefaultConfig);
   const merged = base as unknown as Record<string, unknown>;

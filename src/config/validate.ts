@@ -17,6 +17,16 @@ export interface Merged {
   sources: Map<string, ConfigSource>;
   /** For keys not at their default: `--snapevery`, `SKY_SNAPSHOT_DURATION`, or the file's path. */
   origins: Map<string, string>;
+  /**
+   * How a key path is written in messages, when not with its TOML name: `open()` names keys as
+   * its object spells them (`limits.keyMaxBytes`).
+   */
+  spell?: (path: string) => string;
+}
+
+/** `path` as the person who set it wrote it (see Merged.spell). */
+export function named(merged: Merged, path: string): string {
+  return merged.spell === undefined ? path : merged.spell(path);
 }
 
 export function isSet(merged: Merged, path: string): boolean {
@@ -51,7 +61,7 @@ export function originOf(merged: Merged, path: string): string {
 /** `` `snapshot.every` = 60 (from --snapevery) `` */
 function shown(merged: Merged, path: string, value: unknown): string {
   const formatted = spec(path).kind.format(value);
-  return `\`${path}\` = ${formatted}${fromText(merged, path)}`;
+  return `\`${named(merged, path)}\` = ${formatted}${fromText(merged, path)}`;
 }
 
 const kWildcardHosts = new Set(['0.0.0.0', '::', '0:0:0:0:0:0:0:0']);
@@ -64,7 +74,11 @@ function hostsOverlap(a: string, b: string): boolean {
   return a === b || kWildcardHosts.has(a) || kWildcardHosts.has(b);
 }
 
+/** The cross-checks by name, for a caller that enforces one itself (`open()` checks pairs per object). */
+export type CrossCheckId = 'snapshot-pair' | 'ssl-pair' | 'ssl-only' | 'record-fits' | 'request-fits' | 'listeners';
+
 interface CrossCheck {
+  id: CrossCheckId;
   /** Key paths the check reads; it is skipped if any of them already has a problem. */
   keys: readonly string[];
   run(merged: Merged): ConfigProblem[];
@@ -72,6 +86,7 @@ interface CrossCheck {
 
 const kCrossChecks: readonly CrossCheck[] = [
   {
+    id: 'snapshot-pair',
     keys: ['snapshot.every', 'snapshot.atmost'],
     run(merged) {
       const every = isSet(merged, 'snapshot.every');
@@ -91,6 +106,7 @@ const kCrossChecks: readonly CrossCheck[] = [
     },
   },
   {
+    id: 'ssl-pair',
     keys: ['ssl.key', 'ssl.chain'],
     run(merged) {
       const key = isSet(merged, 'ssl.key');
@@ -108,6 +124,7 @@ const kCrossChecks: readonly CrossCheck[] = [
     },
   },
   {
+    id: 'ssl-only',
     keys: ['ssl.only', 'ssl.key', 'ssl.chain'],
     run(merged) {
       const { ssl } = merged.config;
@@ -123,17 +140,19 @@ const kCrossChecks: readonly CrossCheck[] = [
     },
   },
   {
+    id: 'record-fits',
     keys: ['limits.key_max_bytes', 'limits.value_max_bytes'],
     run(merged) {
       const { keyMaxBytes, valueMaxBytes } = merged.config.limits;
       const valueMax = kRecordBytesMax - keyMaxBytes;
       if (valueMaxBytes <= valueMax) return [];
+      const [key, value] = [named(merged, 'limits.key_max_bytes'), named(merged, 'limits.value_max_bytes')];
       return [
         {
           code: ConfigErrorCode.badValue,
           message:
-            `bad value for \`limits.value_max_bytes\`${valueSuffix(merged, 'limits.value_max_bytes')}: expected at most ${valueMax} ` +
-            `so that a key of \`limits.key_max_bytes\` = ${keyMaxBytes}${fromText(merged, 'limits.key_max_bytes')} and a value fit in one ${kRecordBytesMax}-byte record, got ${valueMaxBytes}`,
+            `bad value for \`${value}\`${valueSuffix(merged, 'limits.value_max_bytes')}: expected at most ${valueMax} ` +
+            `so that a key of \`${key}\` = ${keyMaxBytes}${fromText(merged, 'limits.key_max_bytes')} and a value fit in one ${kRecordBytesMax}-byte record, got ${valueMaxBytes}`,
           keyPath: 'limits.value_max_bytes',
           source: merged.sources.get('limits.value_max_bytes') ?? null,
         },
@@ -141,17 +160,19 @@ const kCrossChecks: readonly CrossCheck[] = [
     },
   },
   {
+    id: 'request-fits',
     keys: ['limits.key_max_bytes', 'limits.value_max_bytes', 'limits.request_max_bytes'],
     run(merged) {
       const { keyMaxBytes, valueMaxBytes, requestMaxBytes } = merged.config.limits;
       const least = keyMaxBytes + valueMaxBytes + kRequestFramingBytes;
       if (requestMaxBytes >= least) return [];
+      const [key, value, request] = ['limits.key_max_bytes', 'limits.value_max_bytes', 'limits.request_max_bytes'].map((path) => named(merged, path));
       return [
         {
           code: ConfigErrorCode.badValue,
           message:
-            `bad value for \`limits.request_max_bytes\`${valueSuffix(merged, 'limits.request_max_bytes')}: expected at least ${least} ` +
-            `(\`limits.key_max_bytes\` ${keyMaxBytes} + \`limits.value_max_bytes\` ${valueMaxBytes} + ${kRequestFramingBytes} bytes of framing), got ${requestMaxBytes}`,
+            `bad value for \`${request}\`${valueSuffix(merged, 'limits.request_max_bytes')}: expected at least ${least} ` +
+            `(\`${key}\` ${keyMaxBytes} + \`${value}\` ${valueMaxBytes} + ${kRequestFramingBytes} bytes of framing), got ${requestMaxBytes}`,
           keyPath: 'limits.request_max_bytes',
           source: merged.sources.get('limits.request_max_bytes') ?? null,
         },
@@ -159,6 +180,7 @@ const kCrossChecks: readonly CrossCheck[] = [
     },
   },
   {
+    id: 'listeners',
     keys: ['server.host', 'server.port', 'ssl.port', 'ssl.only', 'ssl.key', 'ssl.chain', 'resp.enabled', 'resp.host', 'resp.port'],
     run(merged) {
       const { server, ssl, resp } = merged.config;
@@ -185,11 +207,14 @@ const kCrossChecks: readonly CrossCheck[] = [
   },
 ];
 
-/** Cross-key problems, skipping checks whose keys are in `troubled` (already reported). */
-export function crossCheck(merged: Merged, troubled: ReadonlySet<string>): ConfigProblem[] {
+/**
+ * Cross-key problems, skipping checks whose keys are in `troubled` (already reported) and the
+ * checks in `skip` (enforced by the caller in its own terms).
+ */
+export function crossCheck(merged: Merged, troubled: ReadonlySet<string>, skip: ReadonlySet<CrossCheckId> = new Set()): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   for (const check of kCrossChecks) {
-    if (check.keys.some((key) => troubled.has(key))) continue;
+    if (skip.has(check.id) || check.keys.some((key) => troubled.has(key))) continue;
     problems.push(...check.run(merged));
   }
   return problems;
@@ -205,19 +230,19 @@ export interface ProdRule {
 }
 
 export const kProdRules: readonly ProdRule[] = [
-  { summary: 'BGSAVE is enabled (no --nosave, no `[bgsave] enabled = false`).', origin: 'Skytable 0.7 (feedback.rs) and SPEC.md section 4' },
-  { summary: 'When snapshots are on, `snapshot.failsafe` is true.', origin: 'Skytable 0.7 (feedback.rs) and SPEC.md section 4' },
+  { summary: 'BGSAVE is enabled (no --nosave, no `[bgsave] enabled = false`).', origin: 'Skytable 0.7 (feedback.rs)' },
+  { summary: 'When snapshots are on, `snapshot.failsafe` is true.', origin: 'Skytable 0.7 (feedback.rs)' },
   {
     summary: 'When auth is on, TLS is configured (`ssl.key` and `ssl.chain`), so tokens never cross the network in plain text.',
-    origin: 'SPEC.md section 4 ("TLS when auth is on"). Skytable 0.7 required TLS in prod even without auth; frostkv follows SPEC.md so a loopback-only prod server without auth can start.',
+    origin: 'frostkv (docs/decisions.md, Configuration). Skytable 0.7 required TLS in prod even without auth; frostkv asks for it only with auth, so a loopback-only prod server without auth can start.',
   },
   {
-    summary: '`server.maxclient` does not exceed the process\'s open-files limit (soft RLIMIT_NOFILE), when the CLI could read it.',
+    summary: 'A `server.maxclient` set explicitly does not exceed the process\'s open-files limit (soft RLIMIT_NOFILE), when the CLI could read it; the default is lowered to fit instead.',
     origin: 'Skytable 0.7 (feedback.rs: ResourceLimit::is_over_limit)',
   },
   {
     summary: 'With auth on, RESP (which has no TLS) listens only on a loopback address, so RESP AUTH never sends tokens over the network in plain text.',
-    origin: 'frostkv: SPEC.md\'s "TLS when auth is on" applied to the RESP listener',
+    origin: 'frostkv: the "TLS when auth is on" rule applied to the RESP listener',
   },
 ];
 
@@ -238,7 +263,9 @@ export function prodViolations(merged: Merged, openFilesLimit: number | null): C
         'set `ssl.key` and `ssl.chain` (--sslkey, --sslchain), or the origin key and user tokens would cross the network in plain text',
     );
   }
-  if (openFilesLimit !== null && config.server.maxclient > openFilesLimit) {
+  // A default maxclient the limit cannot hold is lowered by the server at start-up (logged, as
+  // Redis does); only a maxclient someone asked for is held to the limit.
+  if (openFilesLimit !== null && isSet(merged, 'server.maxclient') && config.server.maxclient > openFilesLimit) {
     violations.push(
       `${shown(merged, 'server.maxclient', config.server.maxclient)} exceeds this process's open-files limit of ${openFilesLimit} (soft RLIMIT_NOFILE): raise it (ulimit -n) or lower \`server.maxclient\``,
     );

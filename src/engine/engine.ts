@@ -19,6 +19,7 @@ import type { FrozenTable } from '../table/generation.js';
 import { checkContainerName, kDefaultKeyspace, kDefaultTable, kSystemKeyspace, parseEntity, type EntityAddress } from './names.js';
 import { checkModel, kDefaultModel, type TableModel } from './model.js';
 import { TableHandle } from './handle.js';
+import { badArgument, checkOptionsArgument, checkStringArgument } from './arguments.js';
 
 export interface EngineOptions {
   keyMaxBytes?: number;
@@ -125,7 +126,7 @@ export class Engine {
     return this.readOnlyReason;
   }
 
-  /** Enter the failsafe read-only state (SPEC.md 3.5). */
+  /** Enter the failsafe read-only state (docs/persistence.md, Failsafe). */
   setReadOnly(reason: string): void {
     this.readOnlyReason = reason;
   }
@@ -172,7 +173,7 @@ export class Engine {
 
   /** A handle on `entity` (`ks:tbl`, or `tbl` / `:tbl` in `currentKeyspace`). */
   table(entity: string | EntityAddress = `${kDefaultKeyspace}:${kDefaultTable}`, currentKeyspace: string | null = kDefaultKeyspace): TableHandle {
-    const address = typeof entity === 'string' ? parseEntity(entity, currentKeyspace) : entity;
+    const address = this.address(entity, currentKeyspace, 'table');
     return new TableHandle(this, this.entry(address));
   }
 
@@ -181,12 +182,21 @@ export class Engine {
   }
 
   tableNames(keyspace: string): string[] {
+    checkStringArgument(keyspace, 'tables', 'keyspace');
     return [...this.keyspace(keyspace).tables.keys()];
+  }
+
+  /** `ks:tbl` text or an address object; anything else is ERR_BAD_ARGUMENT naming `method`. */
+  private address(entity: string | EntityAddress, currentKeyspace: string | null, method: string): EntityAddress {
+    if (typeof entity === 'string') return parseEntity(entity, currentKeyspace, method);
+    if (entity === null || typeof entity !== 'object') throw badArgument(method, 'entity', 'a string such as `ks:tbl`', entity);
+    return entity;
   }
 
   // ------------------------------------------------------------ DDL
 
   createKeyspace(name: string): void {
+    checkStringArgument(name, 'createKeyspace', 'name');
     this.checkWritable();
     checkContainerName(name);
     if (name === kSystemKeyspace) throw new FrostError(ErrorCode.protectedObject, 'keyspace system is reserved');
@@ -195,20 +205,26 @@ export class Engine {
     this.changes++;
   }
 
-  /** Drop a keyspace; a non-empty one needs `force` (Skytable 0.7 could never reach force). */
+  /**
+   * Drop a keyspace; a non-empty one needs `force` (Skytable 0.7 could never reach force).
+   * Checks in Skytable's order: protected, not found, not empty (without force), in use.
+   */
   dropKeyspace(name: string, options: { force?: boolean } = {}): void {
+    checkStringArgument(name, 'dropKeyspace', 'name');
+    checkOptionsArgument(options, 'dropKeyspace');
     this.checkWritable();
     checkContainerName(name);
     if (name === kDefaultKeyspace || name === kSystemKeyspace) {
       throw new FrostError(ErrorCode.protectedObject, `keyspace ${name} cannot be dropped`);
     }
     const space = this.keyspace(name);
+    // As Skytable 0.7: without force, "not empty" is checked before "in use" (whoever uses it).
+    if (space.tables.size > 0 && options.force !== true) {
+      throw new FrostError(ErrorCode.keyspaceNotEmpty, `keyspace ${name} still has tables (use force)`);
+    }
     if (space.uses > 0) throw new FrostError(ErrorCode.stillInUse, `keyspace ${name} is in use by a connection`);
     for (const entry of space.tables.values()) {
       if (entry.uses > 0) throw new FrostError(ErrorCode.stillInUse, `table ${name}:${entry.name} is in use by a connection`);
-    }
-    if (space.tables.size > 0 && options.force !== true) {
-      throw new FrostError(ErrorCode.keyspaceNotEmpty, `keyspace ${name} still has tables (use force)`);
     }
     for (const entry of space.tables.values()) this.retireEntry(entry);
     this.spaces.delete(name);
@@ -216,8 +232,9 @@ export class Engine {
   }
 
   createTable(entity: string | EntityAddress, model: TableModel, options: { seed?: number; currentKeyspace?: string | null } = {}): void {
+    const address = this.address(entity, options.currentKeyspace ?? null, 'createTable');
+    if (model === null || typeof model !== 'object') throw badArgument('createTable', 'model', 'a model such as `keymap(str,binstr)` or a TableModel object', model);
     this.checkWritable();
-    const address = typeof entity === 'string' ? parseEntity(entity, options.currentKeyspace ?? null) : entity;
     checkContainerName(address.keyspace);
     checkContainerName(address.table);
     const checked = checkModel(model);
@@ -231,8 +248,8 @@ export class Engine {
   }
 
   dropTable(entity: string | EntityAddress, currentKeyspace: string | null = null): void {
+    const address = this.address(entity, currentKeyspace, 'dropTable');
     this.checkWritable();
-    const address = typeof entity === 'string' ? parseEntity(entity, currentKeyspace) : entity;
     if (address.keyspace === kDefaultKeyspace && address.table === kDefaultTable) {
       throw new FrostError(ErrorCode.protectedObject, 'table default:default cannot be dropped');
     }

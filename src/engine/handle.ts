@@ -7,6 +7,9 @@
  * - KV operations on a list table, and list operations on a KV table, throw ERR_WRONG_MODEL.
  * - Writes throw ERR_READ_ONLY while the engine is read-only, before touching the table.
  * - A handle on a dropped table throws ERR_TABLE_NOT_FOUND.
+ * - An argument of the wrong JavaScript type (a number for a key, no value, a string for a
+ *   list of values) throws ERR_BAD_ARGUMENT naming the method and the argument, before
+ *   anything changes (src/engine/arguments.ts; a typeof test, no allocation).
  * - Values returned are copies: they stay valid whatever the table does next.
  */
 
@@ -14,6 +17,7 @@ import { isUtf8 } from 'node:buffer';
 import { ErrorCode, FrostError } from '../util/errors.js';
 import { copyOut, type KeyCursor, type KeyInput, type ValueInput } from '../table/table.js';
 import { record } from '../table/segment.js';
+import { checkBytesArgument, checkBytesArrayArgument, checkNumberArgument } from './arguments.js';
 import { decodeList, encodeList, listLength } from './list.js';
 import { elementType, isListModel, type TableModel } from './model.js';
 import type { Engine, TableEntry } from './engine.js';
@@ -83,12 +87,15 @@ export class TableHandle {
     if (!this.isList) throw new FrostError(ErrorCode.wrongModel, 'this table does not hold lists');
   }
 
-  private checkKey(key: KeyInput): void {
+  /** The key's type (any table) and, for `str` keys, its UTF-8. `method` names the caller in errors. */
+  private checkKey(key: KeyInput, method: string): void {
+    checkBytesArgument(key, method, 'key');
     if (this.keyIsStr) checkText(key, 'key');
   }
 
-  private checkValue(value: ValueInput): void {
-    if (this.valueIsStr) checkText(value, 'value');
+  private checkValue(value: ValueInput, method: string, argument = 'value'): void {
+    checkBytesArgument(value, method, argument);
+    if (this.valueIsStr) checkText(value, argument);
   }
 
   private beginWrite(): void {
@@ -99,22 +106,26 @@ export class TableHandle {
 
   get(key: KeyInput): Buffer | undefined {
     this.checkKv();
+    checkBytesArgument(key, 'get', 'key');
     return this.entry.table.get(key);
   }
 
   getString(key: KeyInput): string | undefined {
     this.checkKv();
+    checkBytesArgument(key, 'getString', 'key');
     return this.entry.table.getString(key);
   }
 
   has(key: KeyInput): boolean {
     this.checkLive();
+    checkBytesArgument(key, 'has', 'key');
     return this.entry.table.has(key);
   }
 
   /** Length in bytes of the value, or undefined when missing. */
   valueLength(key: KeyInput): number | undefined {
     this.checkKv();
+    checkBytesArgument(key, 'valueLength', 'key');
     const length = this.entry.table.valueLength(key);
     return length < 0 ? undefined : length;
   }
@@ -122,8 +133,8 @@ export class TableHandle {
   /** Insert or overwrite. */
   set(key: KeyInput, value: ValueInput): void {
     this.checkKv();
-    this.checkKey(key);
-    this.checkValue(value);
+    this.checkKey(key, 'set');
+    this.checkValue(value, 'set');
     this.beginWrite();
     this.entry.table.set(key, value);
     this.engine.noteChanges(1);
@@ -132,8 +143,8 @@ export class TableHandle {
   /** Insert if absent (Skytable SET); returns whether it was inserted. */
   insert(key: KeyInput, value: ValueInput): boolean {
     this.checkKv();
-    this.checkKey(key);
-    this.checkValue(value);
+    this.checkKey(key, 'insert');
+    this.checkValue(value, 'insert');
     this.beginWrite();
     const done = this.entry.table.insert(key, value);
     if (done) this.engine.noteChanges(1);
@@ -143,8 +154,8 @@ export class TableHandle {
   /** Overwrite if present (Skytable UPDATE); returns whether it was updated. */
   update(key: KeyInput, value: ValueInput): boolean {
     this.checkKv();
-    this.checkKey(key);
-    this.checkValue(value);
+    this.checkKey(key, 'update');
+    this.checkValue(value, 'update');
     this.beginWrite();
     const done = this.entry.table.update(key, value);
     if (done) this.engine.noteChanges(1);
@@ -153,7 +164,7 @@ export class TableHandle {
 
   delete(key: KeyInput): boolean {
     this.checkLive();
-    this.checkKey(key);
+    this.checkKey(key, 'delete');
     this.beginWrite();
     const done = this.entry.table.delete(key);
     if (done) this.engine.noteChanges(1);
@@ -163,7 +174,7 @@ export class TableHandle {
   /** Read and delete (Skytable POP). */
   pop(key: KeyInput): Buffer | undefined {
     this.checkKv();
-    this.checkKey(key);
+    this.checkKey(key, 'pop');
     this.beginWrite();
     const value = this.entry.table.get(key);
     if (value !== undefined) {
@@ -212,6 +223,7 @@ export class TableHandle {
   /** Up to `limit` keys, in table order, without freezing (LSKEYS). */
   someKeys(limit: number): Buffer[] {
     this.checkLive();
+    checkNumberArgument(limit, 'someKeys', 'limit');
     const keys: Buffer[] = [];
     this.entry.table.scanKeys(limit, (bytes, offset, length) => keys.push(copyOut(bytes, offset, length)));
     return keys;
@@ -223,6 +235,7 @@ export class TableHandle {
    */
   lookupRaw(key: KeyInput): boolean {
     this.checkLive();
+    checkBytesArgument(key, 'lookupRaw', 'key');
     return this.entry.table.lookup(key);
   }
 
@@ -313,17 +326,18 @@ export class TableHandle {
 
   // ------------------------------------------------------------ lists
 
-  private readList(key: KeyInput): Uint8Array[] | undefined {
+  private readList(key: KeyInput, method: string): Uint8Array[] | undefined {
     this.checkListModel();
-    this.checkKey(key);
+    this.checkKey(key, method);
     if (!this.entry.table.lookup(key)) return undefined;
     const copy = copyOut(record.bytes, record.valueOffset, record.valueLength);
     return decodeList(copy, 0, copy.length);
   }
 
-  private elementBytes(values: readonly ValueInput[]): Buffer[] {
+  private elementBytes(values: readonly ValueInput[], method: string): Buffer[] {
+    checkBytesArrayArgument(values, method, 'values');
     return values.map((value) => {
-      this.checkValue(value);
+      this.checkValue(value, method);
       return typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value);
     });
   }
@@ -337,8 +351,8 @@ export class TableHandle {
   /** Create a list (LSET); false if the key exists. */
   listCreate(key: KeyInput, values: readonly ValueInput[] = []): boolean {
     this.checkListModel();
-    this.checkKey(key);
-    const elements = this.elementBytes(values);
+    this.checkKey(key, 'listCreate');
+    const elements = this.elementBytes(values, 'listCreate');
     this.beginWrite();
     if (this.entry.table.has(key)) return false;
     this.writeList(key, elements);
@@ -347,19 +361,21 @@ export class TableHandle {
 
   /** All elements, or undefined when the list does not exist. */
   list(key: KeyInput): Buffer[] | undefined {
-    return this.readList(key)?.map((element) => Buffer.from(element));
+    return this.readList(key, 'list')?.map((element) => Buffer.from(element));
   }
 
   listLength(key: KeyInput): number | undefined {
     this.checkListModel();
-    this.checkKey(key);
+    this.checkKey(key, 'listLength');
     if (!this.entry.table.lookup(key)) return undefined;
     return listLength(record.bytes, record.valueOffset, record.valueLength);
   }
 
   /** Elements [start, end) (end defaults to the list length); out-of-range throws ERR_BAD_LIST_INDEX. */
   listRange(key: KeyInput, start: number, end?: number): Buffer[] | undefined {
-    const elements = this.readList(key);
+    checkNumberArgument(start, 'listRange', 'start');
+    if (end !== undefined) checkNumberArgument(end, 'listRange', 'end');
+    const elements = this.readList(key, 'listRange');
     if (elements === undefined) return undefined;
     const stop = end ?? elements.length;
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(stop) || start < 0 || start > stop || stop > elements.length) {
@@ -370,13 +386,15 @@ export class TableHandle {
 
   /** The first `limit` elements. */
   listLimit(key: KeyInput, limit: number): Buffer[] | undefined {
-    const elements = this.readList(key);
+    checkNumberArgument(limit, 'listLimit', 'limit');
+    const elements = this.readList(key, 'listLimit');
     if (elements === undefined) return undefined;
     return elements.slice(0, Math.max(0, limit)).map((element) => Buffer.from(element));
   }
 
   listValueAt(key: KeyInput, index: number): Buffer | undefined {
-    const elements = this.readList(key);
+    checkNumberArgument(index, 'listValueAt', 'index');
+    const elements = this.readList(key, 'listValueAt');
     if (elements === undefined) return undefined;
     const element = Number.isSafeInteger(index) && index >= 0 ? elements[index] : undefined;
     if (element === undefined) throw new FrostError(ErrorCode.badListIndex, `no element ${index} in a list of ${elements.length}`);
@@ -392,7 +410,7 @@ export class TableHandle {
   }
 
   private listEnd(key: KeyInput, first: boolean): Buffer | undefined {
-    const elements = this.readList(key);
+    const elements = this.readList(key, first ? 'listFirst' : 'listLast');
     if (elements === undefined) return undefined;
     if (elements.length === 0) throw new FrostError(ErrorCode.listIsEmpty, 'the list is empty');
     return Buffer.from(elements[first ? 0 : elements.length - 1] as Uint8Array);
@@ -400,10 +418,10 @@ export class TableHandle {
 
   /** Append values; false if the list does not exist. */
   listPush(key: KeyInput, values: readonly ValueInput[]): boolean {
-    this.checkKey(key);
-    const added = this.elementBytes(values);
+    this.checkKey(key, 'listPush');
+    const added = this.elementBytes(values, 'listPush');
     this.beginWrite();
-    const elements = this.readList(key);
+    const elements = this.readList(key, 'listPush');
     if (elements === undefined) return false;
     this.writeList(key, [...elements, ...added]);
     return true;
@@ -414,24 +432,27 @@ export class TableHandle {
    * listPush to append); false if the list does not exist.
    */
   listInsert(key: KeyInput, index: number, value: ValueInput): boolean {
-    this.checkKey(key);
-    const [added] = this.elementBytes([value]);
+    this.checkKey(key, 'listInsert');
+    checkNumberArgument(index, 'listInsert', 'index');
+    this.checkValue(value, 'listInsert');
+    const added = typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value);
     this.beginWrite();
-    const elements = this.readList(key);
+    const elements = this.readList(key, 'listInsert');
     if (elements === undefined) return false;
     if (!Number.isSafeInteger(index) || index < 0 || index >= elements.length) {
       throw new FrostError(ErrorCode.badListIndex, `cannot insert before element ${index} of a list of ${elements.length}`);
     }
-    elements.splice(index, 0, added as Buffer);
+    elements.splice(index, 0, added);
     this.writeList(key, elements);
     return true;
   }
 
   /** Remove and return the element at `index` (default: the last). */
   listPop(key: KeyInput, index?: number): Buffer | undefined {
-    this.checkKey(key);
+    this.checkKey(key, 'listPop');
+    if (index !== undefined) checkNumberArgument(index, 'listPop', 'index');
     this.beginWrite();
-    const elements = this.readList(key);
+    const elements = this.readList(key, 'listPop');
     if (elements === undefined) return undefined;
     if (elements.length === 0) throw new FrostError(ErrorCode.listIsEmpty, 'the list is empty');
     const at = index ?? elements.length - 1;
@@ -446,9 +467,10 @@ export class TableHandle {
 
   /** Remove the element at `index`; false if the list does not exist. */
   listRemove(key: KeyInput, index: number): boolean {
-    this.checkKey(key);
+    this.checkKey(key, 'listRemove');
+    checkNumberArgument(index, 'listRemove', 'index');
     this.beginWrite();
-    const elements = this.readList(key);
+    const elements = this.readList(key, 'listRemove');
     if (elements === undefined) return false;
     if (!Number.isSafeInteger(index) || index < 0 || index >= elements.length) {
       throw new FrostError(ErrorCode.badListIndex, `no element ${index} in a list of ${elements.length}`);
@@ -460,9 +482,9 @@ export class TableHandle {
 
   /** Empty the list (it keeps existing); false if it does not exist. */
   listClear(key: KeyInput): boolean {
-    this.checkKey(key);
+    this.checkKey(key, 'listClear');
     this.beginWrite();
-    if (this.readList(key) === undefined) return false;
+    if (this.readList(key, 'listClear') === undefined) return false;
     this.writeList(key, []);
     return true;
   }

@@ -8,9 +8,9 @@
  * ERR_CORRUPT_LIST, never reading past the given bytes.
  */
 
-import { FrostError } from '../util/errors.js';
+import { ErrorCode, FrostError } from '../util/errors.js';
 
-export const kListCorrupt = 'ERR_CORRUPT_LIST';
+export const kListCorrupt = ErrorCode.corruptList;
 
 // MessagePack format bytes used here.
 const kFixArrayBase = 0x90;

@@ -1,6 +1,6 @@
 /**
  * Table models: `keymap(K, V)` with K in {str, binstr} and V in {str, binstr, list<str>,
- * list<binstr>}, optionally volatile (SPEC.md section 1).
+ * list<binstr>}, optionally volatile (docs/behaviour.md, Data model).
  *
  * Guarantees: `parseModel` accepts exactly Skytable 0.7's CREATE TABLE model syntax and
  * reports each way it can be wrong with its own stable code; `describeModel` prints what

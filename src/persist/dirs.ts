@@ -16,6 +16,7 @@ import { copyFileSync } from 'node:fs';
 import { join, dirname, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { FsFailure, FsSeam, type FaultPlan, type FsFailureInfo } from './fs-seam.js';
+import { kindOf } from './fs-errors.js';
 import {
   FormatError,
   kBackupsDirName,
@@ -166,7 +167,7 @@ export interface SaveListing {
   error: string | null;
 }
 
-/** Every save under a data directory with its manifest (or why it could not be read). */
+/** Every save under a data directory with its manifest (or why it could not be read); a data directory that is missing or not a directory is a failure. */
 export function findSavesTask(task: FindSavesTask): TaskResult<{ saves: SaveListing[]; unknown: string[] }> {
   const seam = new FsSeam();
   const saves: SaveListing[] = [];
@@ -182,6 +183,12 @@ export function findSavesTask(task: FindSavesTask): TaskResult<{ saves: SaveList
     }
   };
   try {
+    const top = seam.stat(task.dataDir);
+    if (top === null || !top.isDirectory()) {
+      const what = top === null ? 'does not exist' : `is ${kindOf(top)}, not a directory`;
+      const code = top === null ? 'ENOENT' : 'ENOTDIR';
+      return { ok: false, failure: { step: 'stat', path: task.dataDir, code, message: `the data directory ${task.dataDir} ${what}`, injected: false } };
+    }
     const live = join(task.dataDir, kLiveDirName);
     if (seam.stat(live) !== null) describeSave(live, 'live');
     const snaps = join(task.dataDir, 'snaps');

@@ -8,10 +8,13 @@
  * - A fault plan's counter is a SharedArrayBuffer shared by every worker thread of a save, so
  *   "the Nth write" means the Nth write of the whole save, whichever thread makes it.
  * - Every failure (real or injected) becomes an FsFailure naming the step, the path and the
- *   errno code, so the caller can report which step of a save failed.
+ *   errno code, so the caller can report which step of a save failed. A real failure's message
+ *   says what was being done to which path and the cause in words (`the file system is
+ *   read-only (EROFS)`); a failed recursive mkdir reports the real cause, not Node's ENOENT.
  */
 
 import * as fs from 'node:fs';
+import { describeFsError, errnoOf, mkdirFailure } from './fs-errors.js';
 
 export type FsOp = 'mkdir' | 'open' | 'write' | 'fsync' | 'close' | 'rename' | 'remove' | 'read' | 'stat' | 'readdir';
 
@@ -57,12 +60,24 @@ export class FsFailure extends Error {
   }
 }
 
-function describe(error: unknown): { code: string; message: string } {
-  const candidate = error as { code?: unknown; message?: unknown };
-  return {
-    code: typeof candidate.code === 'string' ? candidate.code : 'EUNKNOWN',
-    message: typeof candidate.message === 'string' ? candidate.message : String(error),
-  };
+/** What each step was trying to do, for messages: `cannot <action> <path>: <cause> (<CODE>)`. */
+const kActions: Readonly<Record<FsOp, string>> = {
+  mkdir: 'create the folder',
+  open: 'create or open',
+  write: 'write to',
+  fsync: 'flush to disk',
+  close: 'close',
+  rename: 'rename',
+  remove: 'remove',
+  read: 'read',
+  stat: 'look up',
+  readdir: 'list the folder',
+};
+
+/** A real failure of `op` on `path`, in words; a failed recursive mkdir is diagnosed (see fs-errors.ts). */
+function describe(op: FsOp, path: string, error: unknown): { code: string; message: string } {
+  if (op === 'mkdir') return mkdirFailure(path, error);
+  return { code: errnoOf(error), message: describeFsError(kActions[op], path, error) };
 }
 
 export class FsSeam {
@@ -94,7 +109,7 @@ export class FsSeam {
       return body();
     } catch (error) {
       if (error instanceof FsFailure) throw error;
-      const { code, message } = describe(error);
+      const { code, message } = describe(op, path, error);
       throw new FsFailure({ step: op, path, code, message, injected: false });
     }
   }

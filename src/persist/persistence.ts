@@ -1,5 +1,5 @@
 /**
- * Persistence for one data directory (SPEC.md sections 2 and 3): startup load, the periodic
+ * Persistence for one data directory (docs/persistence.md): startup load, the periodic
  * live save (BGSAVE) to data/ks, periodic and on-demand local snapshots, named snapshots,
  * retention, the failsafe read-only state, status, and the final save on close.
  *
@@ -8,10 +8,13 @@
  *   one to the start of the next, and a late save delays the next rather than stacking.
  * - A periodic (or shutdown) live save with no change since the last successful one is
  *   skipped and counts as a success; a live save someone asked for always runs. A failed live
- *   save always makes the database read-only; a failed periodic
- *   snapshot does so when `snapshot.failsafe` is on. Either kind of success clears it.
- *   Client snapshots (MKSNAP) never set or clear it.
- * - A periodic snapshot that finds a local snapshot running skips its turn (not a failure).
+ *   save always makes the database read-only, and only a live save clears that; a failed
+ *   periodic snapshot does so when `snapshot.failsafe` is on, cleared by a periodic snapshot or
+ *   a live save (src/persist/failsafe.ts). Client snapshots (MKSNAP) never set or clear it.
+ * - A periodic snapshot that finds a local snapshot running skips its turn (not a failure); one
+ *   that finds nothing changed since the last local snapshot this process published skips too,
+ *   and counts as a success (a copy of the same data would only push older history out).
+ * - Every save, failure, skip and read-only transition is also reported through `onEvent`.
  * - A local snapshot never fails because its second's folder exists: it counts this run's
  *   folder of that second as its own when nothing changed since that cut, else cuts again in
  *   the next second (see localSnapshot); nothing is ever overwritten.
@@ -20,7 +23,6 @@
  * - Startup refuses a corrupt or mismatched live save, naming the file and the failed check.
  */
 
-import { mkdirSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import type { Engine } from '../engine/engine.js';
 import type { TableModel } from '../engine/model.js';
@@ -32,9 +34,13 @@ import type { TaskResult, RecoverReport } from './commit.js';
 import type { DecodeResult, DecodeTask } from './decode.js';
 import type { SnapshotListing } from './dirs.js';
 import { acquireDataDirLock, type DataDirLock } from './lock.js';
+import { resolveNamedSnapshotTarget } from './rsnap-target.js';
+import { ensureDataDir } from './data-dir.js';
 import { runSave, SaveJob, type SaveKind, type SaveReport } from './save.js';
 import { restoreSave } from './restore.js';
 import { tableProblems } from './verify.js';
+import { Failsafe, type ReadOnlyCause } from './failsafe.js';
+import type { PersistenceEvent } from './events.js';
 import {
   isSafeSnapshotName,
   kLiveDirName,
@@ -91,13 +97,15 @@ export interface PersistenceStatus {
   /** The most recent save of any kind. */
   last: SaveOutcome & { kind: SaveKind | null };
   bgsave: SaveOutcome & { enabled: boolean; everySeconds: number; skippedCount: number };
-  snapshot: SaveOutcome & { enabled: boolean; everySeconds: number; atmost: number; failsafe: boolean };
+  snapshot: SaveOutcome & { enabled: boolean; everySeconds: number; atmost: number; failsafe: boolean; skippedCount: number };
   cowBytesNow: number;
   /** Copy-on-write peak during the last save. */
   cowBytesPeak: number;
   snapshotCount: number;
   readOnly: boolean;
   readOnlyReason: string | null;
+  /** What the refused writes wait for: `bgsave` (a live save to succeed), `snapshot` (a snapshot or live save). */
+  readOnlyCauses: ReadOnlyCause[];
 }
 
 export type SnapshotCode = 'ok' | 'disabled' | 'busy' | 'invalid-name' | 'duplicate' | 'failed';
@@ -148,6 +156,8 @@ export class Persistence {
   private readonly pool: TaskRunner;
   private readonly logger: Logger;
   private readonly faults: FaultInjector;
+  private readonly onEvent: (event: PersistenceEvent) => void;
+  private readonly failsafe: Failsafe;
   private lock: DataDirLock | null = null;
 
   private readonly jobs = new Set<SaveJob>();
@@ -166,18 +176,26 @@ export class Persistence {
   private bgsaveOutcome = emptyOutcome();
   private bgsaveSkipped = 0;
   private snapshotOutcome = emptyOutcome();
+  private snapshotSkipped = 0;
   private lastCowPeak = 0;
   private snapshotCount = 0;
   private bgsaveTimer: NodeJS.Timeout | null = null;
   private snapshotTimer: NodeJS.Timeout | null = null;
   private closing = false;
 
-  constructor(engine: Engine, pool: TaskRunner, settings: PersistenceSettings, options: { logger?: Logger; faults?: FaultInjector } = {}) {
+  constructor(
+    engine: Engine,
+    pool: TaskRunner,
+    settings: PersistenceSettings,
+    options: { logger?: Logger; faults?: FaultInjector; onEvent?: (event: PersistenceEvent) => void } = {},
+  ) {
     this.engine = engine;
     this.pool = pool;
     this.settings = { ...settings, dataDir: resolve(settings.dataDir) };
     this.logger = options.logger ?? silentLogger;
     this.faults = options.faults ?? { plan: null };
+    this.onEvent = options.onEvent ?? (() => undefined);
+    this.failsafe = new Failsafe(engine, this.logger, this.onEvent);
   }
 
   get dataDir(): string {
@@ -206,7 +224,7 @@ export class Persistence {
 
   /** Lock the data directory, recover from a crash, restore if asked, load, start the timers. */
   async open(): Promise<void> {
-    mkdirSync(this.dataDir, { recursive: true });
+    ensureDataDir(this.dataDir);
     this.lock = acquireDataDirLock(this.dataDir);
     try {
       const recovered = (await this.pool.run({ kind: 'recover', dataDir: this.dataDir, prefer: 'newest' })) as TaskResult<RecoverReport>;
@@ -390,8 +408,9 @@ export class Persistence {
     if (reason !== 'manual' && this.hasLiveSave && this.engine.changeCount === this.lastSavedChangeCount) {
       this.bgsaveSkipped++;
       this.bgsaveOutcome = { ...this.bgsaveOutcome, status: 'ok', error: null };
-      this.clearReadOnly('a live save found nothing to save');
+      this.failsafe.succeeded('bgsave', 'a live save found nothing changed since the last successful one');
       this.logger.debug(`live save (${reason}) skipped: nothing changed since the last one`);
+      this.onEvent({ type: 'saveSkipped', kind: 'bgsave', reason: 'nothing changed since the last successful live save' });
       return { ok: true, skipped: true, report: null };
     }
     const report = await this.save('bgsave', this.liveDir, 'replace');
@@ -400,9 +419,9 @@ export class Persistence {
       this.hasLiveSave = true;
       this.lastSaveTimeMs = Date.now();
       this.lastSavedChangeCount = report.changeCount;
-      this.clearReadOnly('a live save succeeded');
+      this.failsafe.succeeded('bgsave', 'a live save succeeded');
     } else {
-      this.enterReadOnly(`live save to ${this.liveDir} failed: ${describeFailure(report.failure as FsFailureInfo)}`);
+      this.failsafe.fail('bgsave', `live save to ${this.liveDir} failed: ${describeFailure(report.failure as FsFailureInfo)}`);
     }
     return { ok: report.ok, skipped: false, report };
   }
@@ -440,6 +459,7 @@ export class Persistence {
       cowBytesPeak: report.cowBytesPeak,
       hotSegments: report.hotSegments,
     };
+    this.emitReport(report);
     if (report.ok) {
       const rate = seconds > 0 ? report.sizeBytes / 1e6 / seconds : 0;
       this.logger.info(
@@ -452,15 +472,22 @@ export class Persistence {
     }
   }
 
-  private enterReadOnly(reason: string): void {
-    if (!this.engine.readOnly) this.logger.error(`entering read-only mode: ${reason}; writes are refused until a save succeeds`);
-    this.engine.setReadOnly(reason);
-  }
-
-  private clearReadOnly(why: string): void {
-    if (!this.engine.readOnly) return;
-    this.engine.clearReadOnly();
-    this.logger.warn(`leaving read-only mode: ${why}`);
+  private emitReport(report: SaveReport): void {
+    if (report.ok) {
+      this.onEvent({
+        type: 'save',
+        kind: report.kind,
+        path: report.finalDir,
+        keys: report.records,
+        bytes: report.sizeBytes,
+        durationMs: report.durationMs,
+        cutPauseMs: report.cutPauseMs,
+        cowBytesPeak: report.cowBytesPeak,
+      });
+      return;
+    }
+    const failure = report.failure as FsFailureInfo;
+    this.onEvent({ type: 'saveFailed', kind: report.kind, path: report.finalDir, step: failure.step, code: failure.code, message: describeFailure(failure) });
   }
 
   // ------------------------------------------------------------ local snapshots
@@ -470,11 +497,21 @@ export class Persistence {
       this.logger.info('periodic snapshot skipped: another local snapshot is in progress');
       return;
     }
+    const last = this.lastLocalSnapshot;
+    if (last !== null && last.changeCount === this.engine.changeCount) {
+      // Another copy of the same data would push a distinct older snapshot out of `atmost`.
+      this.snapshotSkipped++;
+      const reason = `nothing changed since ${join(this.snapsDir, last.name)}`;
+      this.logger.info(`periodic snapshot skipped: ${reason}`);
+      this.onEvent({ type: 'saveSkipped', kind: 'snapshot', reason });
+      this.failsafe.succeeded('snapshot', 'a periodic snapshot found nothing changed since the last one');
+      return;
+    }
     const result = await this.localSnapshot();
     if (result.code === 'ok') {
-      this.clearReadOnly('a periodic snapshot succeeded');
+      this.failsafe.succeeded('snapshot', 'a periodic snapshot succeeded');
     } else if (result.code === 'failed' && this.settings.snapshot.failsafe) {
-      this.enterReadOnly(`periodic snapshot failed: ${result.message}`);
+      this.failsafe.fail('snapshot', `periodic snapshot failed: ${result.message}`);
     }
   }
 
@@ -560,13 +597,15 @@ export class Persistence {
   async mkNamedSnapshot(name: string): Promise<SnapshotResult> {
     const refused = (code: SnapshotCode, message: string): SnapshotResult => ({ code, name, path: null, report: null, message });
     if (!isSafeSnapshotName(name)) return refused('invalid-name', `unsafe snapshot name ${JSON.stringify(name)}`);
-    const path = resolve(this.rsnapDir, name);
-    // Checked after resolving `..` but not symlinks: rsnap itself may be a symlink elsewhere.
-    if (!path.startsWith(this.rsnapDir + sep)) return refused('invalid-name', `snapshot name ${JSON.stringify(name)} leaves ${this.rsnapDir}`);
+    // A lexical check first; symlinks below rsnap are resolved (and refused) in the run below.
+    if (!resolve(this.rsnapDir, name).startsWith(this.rsnapDir + sep)) return refused('invalid-name', `snapshot name ${JSON.stringify(name)} leaves ${this.rsnapDir}`);
     if (this.namedInProgress.has(name)) return refused('busy', `a snapshot named ${name} is already being written`);
     this.namedInProgress.add(name);
     const run = (async (): Promise<SnapshotResult> => {
       try {
+        const target = await resolveNamedSnapshotTarget(this.rsnapDir, name);
+        if (!target.ok) return refused(target.code, target.message);
+        const path = target.finalDir;
         const existing = (await this.pool.run({ kind: 'readManifest', dir: path })) as TaskResult<{ missing: boolean }>;
         if (!existing.ok || !existing.missing) return refused('duplicate', `${path} already exists`);
         const report = await this.save('named', path, 'publish');
@@ -606,19 +645,21 @@ export class Persistence {
         everySeconds: this.settings.snapshot.every,
         atmost: this.settings.snapshot.atmost,
         failsafe: this.settings.snapshot.failsafe,
+        skippedCount: this.snapshotSkipped,
       },
       cowBytesNow: stats.cowBytesNow,
       cowBytesPeak: this.jobs.size > 0 ? stats.cowBytesPeak : this.lastCowPeak,
       snapshotCount: this.snapshotCount,
       readOnly: this.engine.readOnly,
       readOnlyReason: this.engine.readOnlyCause,
+      readOnlyCauses: this.failsafe.active,
     };
   }
 
   /** Bytes used by the data directory (SYS METRIC storage). */
   async storageBytes(): Promise<number> {
     const usage = (await this.pool.run({ kind: 'diskUsage', dir: this.dataDir })) as TaskResult<{ bytes: number }>;
-    if (!usage.ok) throw new FrostError('ERR_IO', describeFailure(usage.failure));
+    if (!usage.ok) throw new FrostError(ErrorCode.io, describeFailure(usage.failure));
     return usage.bytes;
   }
 
@@ -637,35 +678,77 @@ export class Persistence {
     try {
       if (this.settings.saveOnShutdown) await this.finalSave(options.signal, options.retryEveryMs ?? kShutdownRetryEveryMs);
     } finally {
-      this.lock?.release();
-      this.lock = null;
+      // An abandoned save may still be writing in a worker: its owner releases the lock once
+      // the pool is torn down (releaseLock), so no other process starts on a directory in use.
+      if (this.jobs.size === 0) this.releaseLock();
     }
+  }
+
+  /** Release the data directory lock (idempotent). */
+  releaseLock(): void {
+    this.lock?.release();
+    this.lock = null;
   }
 
   private async finalSave(signal: AbortSignal | undefined, retryEveryMs: number): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      const result = await this.liveSave('shutdown');
+      // A save still running when the caller gives up is left to the worker pool's teardown:
+      // cut off like a crash, which leaves data/ks as the last successful save.
+      const result = await untilAborted(this.liveSave('shutdown'), signal);
+      if (result === kAborted) throw this.abandoned();
       if (result.ok) return;
       const failure = result.report?.failure;
       this.logger.error(
         `final save attempt ${attempt} failed${failure === undefined || failure === null ? '' : `: ${describeFailure(failure)}`}; retrying in ${retryEveryMs / 1000} s`,
       );
-      const aborted = await new Promise<boolean>((resolveWait) => {
-        if (signal?.aborted === true) return resolveWait(true);
-        const timer = setTimeout(() => resolveWait(false), retryEveryMs);
-        signal?.addEventListener('abort', () => {
-          clearTimeout(timer);
-          resolveWait(true);
-        }, { once: true });
-      });
-      if (aborted) {
-        const lost = this.engine.changeCount - this.lastSavedChangeCount;
-        const since = this.lastSaveTimeMs === null ? 'since this database was created' : `since ${new Date(this.lastSaveTimeMs).toISOString()}`;
-        throw new FrostError(
-          'ERR_SHUTDOWN_SAVE_ABANDONED',
-          `gave up on the final save: ${lost} changes made ${since} are lost (the last successful save in ${this.liveDir} is intact)`,
-        );
-      }
+      if (await abortedWithin(retryEveryMs, signal)) throw this.abandoned();
     }
   }
+
+  private abandoned(): FrostError {
+    const lost = this.engine.changeCount - this.lastSavedChangeCount;
+    const since = this.lastSaveTimeMs === null ? 'since this database was created' : `since ${new Date(this.lastSaveTimeMs).toISOString()}`;
+    return new FrostError(
+      ErrorCode.shutdownSaveAbandoned,
+      `gave up on the final save: ${lost} changes made ${since} are lost (the last successful save in ${this.liveDir} is intact)`,
+    );
+  }
+}
+
+const kAborted = Symbol('aborted');
+
+/** Wait `ms`; true (at once, the timer cleared) if `signal` aborts first. */
+function abortedWithin(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  if (signal?.aborted === true) return Promise.resolve(true);
+  return new Promise((resolveWait) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolveWait(true);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolveWait(false);
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** `work`'s result, or kAborted as soon as `signal` aborts (at once if it already has). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T | typeof kAborted> {
+  if (signal === undefined) return work;
+  if (signal.aborted) return Promise.resolve(kAborted);
+  return new Promise((resolveRace, rejectRace) => {
+    const onAbort = (): void => resolveRace(kAborted);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolveRace(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        rejectRace(error);
+      },
+    );
+  });
 }

@@ -1,5 +1,5 @@
 /**
- * Verify and restore save folders (SPEC.md 3.7): `--restore <dir>` at startup and the offline
+ * Verify and restore save folders (docs/persistence.md, Restore): `--restore <dir>` at startup and the offline
  * `frostkv snapshots verify|restore` commands.
  *
  * Guarantees:

@@ -31,15 +31,15 @@ export const kCountMaxCeiling = kRequestMaxBytesCeiling;
 
 export const ProtocolErrorCode = {
   /** Bytes that do not follow the framing: a wrong leading symbol, a missing terminator. */
-  framing: 'ERR_PROTOCOL_FRAMING',
+  framing: ErrorCode.protocolFraming,
   /** A size or count above the configured limits (refused before any allocation of that size). */
-  tooLarge: 'ERR_PROTOCOL_TOO_LARGE',
+  tooLarge: ErrorCode.protocolTooLarge,
   /** Something other than digits where a size or count was expected. */
-  badSize: 'ERR_PROTOCOL_BAD_SIZE',
+  badSize: ErrorCode.protocolBadSize,
   /** A Skyhash packet announcing zero queries, or a query announcing zero elements. */
-  empty: 'ERR_PROTOCOL_EMPTY',
+  empty: ErrorCode.protocolEmpty,
   /** A RESP inline command with an unterminated quote, or a closing quote glued to a word. */
-  unbalancedQuotes: 'ERR_PROTOCOL_UNBALANCED_QUOTES',
+  unbalancedQuotes: ErrorCode.protocolUnbalancedQuotes,
 } as const;
 
 export type ProtocolErrorCodeValue = (typeof ProtocolErrorCode)[keyof typeof ProtocolErrorCode];

@@ -7,11 +7,14 @@
  * - Requests run in order. A request that must wait (MKSNAP, a long LSKEYS) pauses this
  *   connection only: bytes that arrive meanwhile are queued, never parsed, so argument views
  *   stay valid until the request finishes; every other connection keeps being served.
- * - After a protocol error the error reply is written and the connection is closed (Skytable
- *   0.7 left the bad bytes in its buffer; a client could never recover anyway).
+ * - After a protocol error (or RESP QUIT) the reply is written and the connection is closed:
+ *   nothing more is read or parsed, and the socket is destroyed once the reply is handed to the
+ *   kernel, or after kCloseFlushTimeoutMs if the client does not read it (Skytable 0.7 left the
+ *   bad bytes in its buffer; a client could never recover anyway).
  * - Memory is bounded: reading pauses while the socket has more than kWriteHighWaterBytes
  *   unsent; a connection idle for `idleTimeoutMs` (when set) or holding a half-sent request for
- *   `requestTimeoutMs` is closed.
+ *   `requestTimeoutMs` is closed; after every read the bytes its unfinished requests hold are
+ *   reported to the server-wide RequestBudget, which may close it (largest holders first).
  * - An InvariantError from a request is not caught here: it means frostkv's own state is wrong,
  *   and the process must stop rather than keep serving.
  */
@@ -21,14 +24,19 @@ import { isProtocolError, type ProtocolError } from '../protocol/limits.js';
 import type { OutputBuffer } from '../protocol/output.js';
 import { InvariantError } from '../util/assert.js';
 import type { Logger } from '../util/log.js';
+import type { BudgetMember, RequestBudget } from './budget.js';
 
 /** Stop reading while this much of our replies is still waiting in the socket. */
 export const kWriteHighWaterBytes = 8 * 1024 * 1024;
+/** A closing connection's last replies get this long to leave before the socket is destroyed. */
+export const kCloseFlushTimeoutMs = 2_000;
 
 export interface RequestParser<Request> {
   push(chunk: Uint8Array): void;
   next(): Request | null;
   readonly inRequest: boolean;
+  /** Memory the parser holds for requests still arriving: receive storage, position arrays. */
+  readonly retainedBytes: number;
   trim(): void;
 }
 
@@ -39,6 +47,11 @@ export interface ProtocolDriver<Request> {
   execute(request: Request): void | Promise<void>;
   /** Append the reply to a protocol error (the connection closes after it is written). */
   protocolError(error: ProtocolError): void;
+  /**
+   * Append the reply telling the client it is closed because the request buffers of all
+   * connections together went past `limits.request_buffers_max_bytes` and it held the most.
+   */
+  buffersFull(): void;
   /** Whether the driver asked to close after the replies written so far (QUIT). */
   readonly closeRequested: boolean;
   /** The connection is gone: release session state. */
@@ -49,16 +62,20 @@ export interface ConnectionOptions {
   idleTimeoutMs: number;
   requestTimeoutMs: number;
   logger: Logger;
+  /** The server-wide bound on buffered request bytes this connection reports to. */
+  budget: RequestBudget;
 }
 
-export class Connection<Request> {
+export class Connection<Request> implements BudgetMember {
   readonly socket: Socket;
+  readonly label: string;
   private readonly driver: ProtocolDriver<Request>;
   private readonly options: ConnectionOptions;
   private waiting = false;
   private writeBlocked = false;
   private ending = false;
   private readonly queued: Buffer[] = [];
+  private queuedBytes = 0;
   private requestTimer: NodeJS.Timeout | null = null;
   private readonly onClosed: (connection: Connection<Request>) => void;
 
@@ -67,6 +84,7 @@ export class Connection<Request> {
     this.driver = driver;
     this.options = options;
     this.onClosed = onClosed;
+    this.label = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     socket.setNoDelay(true);
     if (options.idleTimeoutMs > 0) {
       socket.setTimeout(options.idleTimeoutMs, () => socket.destroy());
@@ -84,10 +102,26 @@ export class Connection<Request> {
     if (this.ending) return;
     if (this.waiting) {
       this.queued.push(chunk);
+      this.queuedBytes += chunk.length;
+      this.reportBuffered();
       return;
     }
     this.driver.parser.push(chunk);
     this.drain();
+    this.reportBuffered();
+  }
+
+  /** Tell the server-wide budget what this connection's unfinished requests hold now. */
+  private reportBuffered(): void {
+    if (this.ending) return;
+    this.options.budget.update(this, this.driver.parser.retainedBytes + this.queuedBytes);
+  }
+
+  /** The budget chose this connection to close: answer why, then close as after QUIT. */
+  evict(): void {
+    if (this.ending || this.socket.destroyed) return;
+    this.driver.buffersFull();
+    this.endAfterReplies();
   }
 
   /** Run every complete request the parser holds, then send the replies. */
@@ -105,6 +139,7 @@ export class Connection<Request> {
       if (request === null) {
         const chunk = this.queued.shift();
         if (chunk === undefined) break;
+        this.queuedBytes -= chunk.length;
         this.driver.parser.push(chunk);
         continue;
       }
@@ -141,6 +176,7 @@ export class Connection<Request> {
     }
     this.updateReading();
     this.drain();
+    this.reportBuffered();
   }
 
   private flush(): void {
@@ -174,9 +210,26 @@ export class Connection<Request> {
     }
   }
 
+  /**
+   * The last reply is written (protocol error, QUIT): stop reading, send the replies and a FIN,
+   * and destroy the socket once they are handed to the kernel. A half-close would leave the
+   * socket reading (and discarding) whatever the client keeps sending until it closes its side.
+   */
   private endAfterReplies(): void {
     this.ending = true;
+    this.queued.length = 0;
+    this.queuedBytes = 0;
+    this.options.budget.release(this);
+    this.socket.pause();
     this.flush();
+    const destroy = (): void => {
+      clearTimeout(timer);
+      this.socket.destroy();
+    };
+    // A client that never reads may not hold the socket (and its unsent replies) for long.
+    const timer = setTimeout(destroy, kCloseFlushTimeoutMs);
+    timer.unref();
+    this.socket.once('finish', destroy);
     this.socket.end();
   }
 
@@ -192,6 +245,8 @@ export class Connection<Request> {
     this.requestTimer = null;
     this.ending = true;
     this.queued.length = 0;
+    this.queuedBytes = 0;
+    this.options.budget.release(this);
     this.driver.closed();
     this.onClosed(this);
   }

@@ -3,23 +3,33 @@
  * the connection limit and an orderly shutdown.
  *
  * Guarantees:
- * - `start` resolves once the data is loaded and every listener is bound; a port in use fails
- *   the start (after releasing the data directory).
- * - At most `server.maxclient` connections across all listeners; one more is closed at once.
+ * - `listen` binds every listener before any data is read, so a port in use fails at once,
+ *   naming the listener (Skyhash or RESP) and its address, with the data directory untouched
+ *   and unlocked. `load` then opens the database; until it resolves every request is answered
+ *   "loading" (see loading.ts). `start` is both.
+ * - At most `server.maxclient` connections across all listeners (lowered to what the open-files
+ *   limit holds); one more is answered its protocol's error and closed (admission.ts).
+ * - The request bytes all connections buffer stay within `limits.request_buffers_max_bytes`
+ *   (budget.ts).
  * - `shutdown` stops accepting, closes client connections, lets in-flight snapshots finish and
- *   runs the final save (SPEC.md 3.6) through Database.close.
+ *   runs the final save (retried until it succeeds or the caller gives up) through
+ *   Database.close; during the load it first waits for the load to end.
  */
 
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { open, type Database, type OpenOptions } from '../database.js';
+import { markChecked } from '../config/object.js';
 import type { FrostConfig } from '../config/types.js';
 import type { ProtocolLimits } from '../protocol/limits.js';
 import type { Logger } from '../util/log.js';
-import { FrostError } from '../util/errors.js';
+import { ErrorCode, FrostError } from '../util/errors.js';
 import { Connection, type ProtocolDriver } from './connection.js';
+import type { DatabaseSource } from './loading.js';
 import { SkyhashDriver } from './skyhash/driver.js';
 import { RespDriver } from './resp/driver.js';
 import { ServerStats, type ServerView } from './stats.js';
+import { FdWatch, kRespMaxClientsReply, kSkyhashMaxClientsReply, planMaxclient, refuse } from './admission.js';
+import { RequestBudget } from './budget.js';
 
 export interface ServerAddresses {
   skyhash: { host: string; port: number };
@@ -33,60 +43,127 @@ export interface ServerOptions {
   faults?: OpenOptions['faults'];
 }
 
+/** A listener that cannot bind, named (Skyhash or RESP) with its address. */
+function listenError(name: string, host: string, port: number, error: NodeJS.ErrnoException): FrostError {
+  const where = `${name} on ${host}:${port}`;
+  if (error.code === 'EADDRINUSE') {
+    return new FrostError(ErrorCode.addressInUse, `cannot listen for ${where}: the address is in use (another process is listening there)`, { cause: error });
+  }
+  return new FrostError(ErrorCode.listenFailed, `cannot listen for ${where}: ${error.message}`, { cause: error });
+}
+
 /** Warn about refused connections at most this often. */
 const kRefusalWarnEveryMs = 10_000;
 
-export class FrostServer {
-  readonly db: Database;
+export class FrostServer implements DatabaseSource {
+  /** Null until `load` has opened the database; the drivers answer "loading" meanwhile. */
+  loadedDb: Database | null = null;
+  private loading: Promise<void> | null = null;
+  private readonly options: ServerOptions;
   readonly config: FrostConfig;
   private readonly logger: Logger;
   private readonly listeners: Server[] = [];
   private readonly connections = new Set<Connection<unknown>>();
   private addressesBound: ServerAddresses | null = null;
   private lastRefusalWarnMs = 0;
+  /** `server.maxclient`, lowered when the open-files limit cannot hold it (admission.ts). */
+  private effectiveMaxclient: number;
+  private readonly fdWatch: FdWatch;
+  private readonly budget: RequestBudget;
   private stopping = false;
   readonly stats = new ServerStats();
   private readonly view: ServerView;
   private readonly configFile: string | null;
 
-  private constructor(db: Database, config: FrostConfig, logger: Logger, configFile: string | null) {
-    this.db = db;
+  private constructor(config: FrostConfig, options: ServerOptions) {
+    const configFile = options.configFile ?? null;
+    const logger = options.logger;
+    this.options = options;
     this.config = config;
     this.logger = logger;
     this.configFile = configFile;
+    // Provisional until the database (and its worker pool, which holds descriptors too) is open.
+    this.effectiveMaxclient = planMaxclient(config.server.maxclient, config.resp.enabled ? 2 : 1, null);
+    this.fdWatch = new FdWatch(logger);
+    this.budget = new RequestBudget(config.limits.requestBuffersMaxBytes, logger, this.stats);
     const server = this;
     this.view = {
       stats: this.stats,
       configFile,
       connectionCount: () => server.connections.size,
+      maxclient: () => server.maxclient,
       skyhashPort: () => server.addressesBound?.skyhash.port ?? config.server.port,
       respPort: () => server.addressesBound?.resp?.port ?? config.resp.port,
     };
   }
 
+  /** Bind the listeners and load the data set: a server ready to serve. */
   static async start(config: FrostConfig, options: ServerOptions): Promise<FrostServer> {
-    // Auth and TLS (SPEC.md section 9) come in a later issue. Until then a configured origin
+    const server = await FrostServer.listen(config, options);
+    await server.load();
+    return server;
+  }
+
+  /** The database; only once `load` has resolved. */
+  get db(): Database {
+    if (this.loadedDb === null) throw new FrostError(ErrorCode.loading, 'the data set is still loading');
+    return this.loadedDb;
+  }
+
+  /** Bind every listener (before any data is read); requests are answered "loading" until `load`. */
+  static async listen(config: FrostConfig, options: ServerOptions): Promise<FrostServer> {
+    // Auth and TLS come in a later issue. Until then a configured origin
     // key or TLS must stop the start: serving without them would leave the data open.
     if (config.auth.originKey !== null) {
-      throw new FrostError('ERR_AUTH_UNAVAILABLE', 'auth (`auth.origin_key`) is not available in this version of frostkv yet; remove it to start without auth');
+      throw new FrostError(ErrorCode.authUnavailable, 'auth (`auth.origin_key`) is not available in this version of frostkv yet; remove it to start without auth');
     }
     if (config.ssl.enabled) {
-      throw new FrostError('ERR_TLS_UNAVAILABLE', 'TLS (`[ssl]`) is not available in this version of frostkv yet; remove it to serve plain TCP on loopback');
+      throw new FrostError(ErrorCode.tlsUnavailable, 'TLS (`[ssl]`) is not available in this version of frostkv yet; remove it to serve plain TCP on loopback');
     }
-    const db = await open(config, {
-      logger: options.logger,
-      saveOnShutdown: options.saveOnShutdown,
-      ...(options.faults === undefined ? {} : { faults: options.faults }),
-    });
-    const server = new FrostServer(db, config, options.logger, options.configFile ?? null);
+    const server = new FrostServer(config, options);
     try {
-      await server.listen();
+      await server.bindAll();
     } catch (error) {
       await server.closeListeners();
-      await db.close();
       throw error;
     }
     return server;
+  }
+
+  /** Open the database (lock, recovery, load); on failure the listeners are closed too. */
+  load(): Promise<void> {
+    this.loading ??= this.openDatabase().catch(async (error: unknown) => {
+      this.stopping = true;
+      for (const connection of this.connections) connection.close();
+      await this.closeListeners();
+      throw error;
+    });
+    return this.loading;
+  }
+
+  private async openDatabase(): Promise<void> {
+    // The CLI's config passed loadConfig's checks; open() does not run them again.
+    const db = await open(markChecked(this.config), {
+      logger: this.options.logger,
+      saveOnShutdown: this.options.saveOnShutdown,
+      ...(this.options.faults === undefined ? {} : { faults: this.options.faults }),
+    });
+    if (this.config.resp.enabled) {
+      try {
+        // Fail at startup, not on the first RESP command, when the served table is missing.
+        db.engine.table(this.config.resp.table);
+      } catch (error) {
+        await db.close();
+        throw error;
+      }
+    }
+    this.loadedDb = db;
+    this.effectiveMaxclient = planMaxclient(this.config.server.maxclient, -this.connections.size, this.logger);
+  }
+
+  /** The maxclient in force (admission.ts). */
+  get maxclient(): number {
+    return this.effectiveMaxclient;
   }
 
   private limits(): ProtocolLimits {
@@ -98,25 +175,27 @@ export class FrostServer {
     };
   }
 
-  private async listen(): Promise<void> {
+  private async bindAll(): Promise<void> {
     const limits = this.limits();
-    const skyhash = await this.bind(this.config.server.host, this.config.server.port, () => new SkyhashDriver(this.db, limits, this.logger));
+    const skyhash = await this.bind('Skyhash', this.config.server.host, this.config.server.port, () => new SkyhashDriver(this, limits, this.logger), kSkyhashMaxClientsReply);
     let resp: ServerAddresses['resp'] = null;
     if (this.config.resp.enabled) {
-      // Fail at startup, not on the first RESP connection, when the served table is missing.
-      this.db.engine.table(this.config.resp.table);
-      resp = await this.bind(this.config.resp.host, this.config.resp.port, () => new RespDriver(this.db, limits, this.logger, this.config.resp.table, this.view));
+      resp = await this.bind('RESP', this.config.resp.host, this.config.resp.port, () => new RespDriver(this, limits, this.logger, this.config.resp.table, this.view), kRespMaxClientsReply);
     }
     this.addressesBound = { skyhash, resp };
+    this.fdWatch.start();
   }
 
-  private bind(host: string, port: number, driver: () => ProtocolDriver<unknown>): Promise<{ host: string; port: number }> {
+  private bind(name: string, host: string, port: number, driver: () => ProtocolDriver<unknown>, refusal: Buffer): Promise<{ host: string; port: number }> {
     return new Promise((resolve, reject) => {
-      const listener = createServer({ noDelay: true }, (socket) => this.accept(socket, driver));
-      listener.once('error', reject);
+      const listener = createServer({ noDelay: true }, (socket) => this.accept(socket, driver, refusal));
+      const failed = (error: NodeJS.ErrnoException): void => reject(listenError(name, host, port, error));
+      listener.once('error', failed);
       listener.listen(port, host, () => {
-        listener.off('error', reject);
-        listener.on('error', (error) => this.logger.error(`listener error: ${error.message}`));
+        listener.off('error', failed);
+        listener.on('error', (error) => {
+          if (!this.fdWatch.listenerError(error)) this.logger.error(`listener error: ${error.message}`);
+        });
         this.listeners.push(listener);
         const address = listener.address() as AddressInfo;
         resolve({ host: address.address, port: address.port });
@@ -124,19 +203,19 @@ export class FrostServer {
     });
   }
 
-  private accept(socket: Socket, makeDriver: () => ProtocolDriver<unknown>): void {
+  private accept(socket: Socket, makeDriver: () => ProtocolDriver<unknown>, refusal: Buffer): void {
     if (this.stopping) {
       socket.destroy();
       return;
     }
     this.stats.connectionsReceived++;
-    if (this.connections.size >= this.config.server.maxclient) {
+    if (this.connections.size >= this.maxclient) {
       this.stats.connectionsRejected++;
-      socket.destroy();
+      refuse(socket, refusal);
       const now = Date.now();
       if (now - this.lastRefusalWarnMs > kRefusalWarnEveryMs) {
         this.lastRefusalWarnMs = now;
-        this.logger.warn(`refusing connections: ${this.connections.size} clients connected (maxclient is ${this.config.server.maxclient})`);
+        this.logger.warn(`refusing connections: ${this.connections.size} clients connected (maxclient is ${this.maxclient})`);
       }
       return;
     }
@@ -147,6 +226,7 @@ export class FrostServer {
         idleTimeoutMs: this.config.limits.idleTimeoutSeconds * 1000,
         requestTimeoutMs: this.config.limits.requestTimeoutSeconds * 1000,
         logger: this.logger,
+        budget: this.budget,
       },
       (closed) => this.connections.delete(closed),
     );
@@ -174,9 +254,13 @@ export class FrostServer {
    */
   async shutdown(options: { signal?: AbortSignal; retryEveryMs?: number } = {}): Promise<void> {
     this.stopping = true;
+    this.fdWatch.stop();
     const listenersClosed = this.closeListeners();
     for (const connection of this.connections) connection.close();
-    await this.db.close(options);
+    // Stopping during the load waits for it (a half-loaded data set is never saved); the final
+    // save then has nothing to do, as no write was accepted.
+    if (this.loading !== null) await this.loading.catch(() => undefined);
+    await this.loadedDb?.close(options);
     await listenersClosed;
   }
 }

@@ -10,9 +10,9 @@
 import type { Engine, KeyspaceEntry, TableEntry } from '../engine/engine.js';
 import type { TableHandle } from '../engine/handle.js';
 import { kDefaultKeyspace, kDefaultTable } from '../engine/names.js';
-import { FrostError } from '../util/errors.js';
+import { ErrorCode, FrostError } from '../util/errors.js';
 
-export const kDefaultContainerUnset = 'ERR_DEFAULT_CONTAINER_UNSET';
+export const kDefaultContainerUnset = ErrorCode.defaultContainerUnset;
 
 export class Session {
   private readonly engine: Engine;

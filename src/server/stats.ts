@@ -7,6 +7,8 @@ export class ServerStats {
   readonly startedAtMs = Date.now();
   connectionsReceived = 0;
   connectionsRejected = 0;
+  /** Connections closed by the bound on all connections' request buffers (INFO evicted_clients). */
+  clientsEvicted = 0;
   commandsProcessed = 0;
   keyspaceHits = 0;
   keyspaceMisses = 0;
@@ -21,6 +23,8 @@ export class ServerStats {
 export interface ServerView {
   readonly stats: ServerStats;
   connectionCount(): number;
+  /** The maxclient in force: `server.maxclient`, or less when the open-files limit is short. */
+  maxclient(): number;
   skyhashPort(): number;
   respPort(): number;
   configFile: string | null;

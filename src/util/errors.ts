@@ -7,7 +7,8 @@
  */
 
 export const ErrorCode = {
-  // data model (SPEC.md section 1 and 6; the Skyhash replies are mapped from these in src/server)
+  // data model (docs/behaviour.md; each code's Skyhash and RESP reply is in one exhaustive table:
+  // src/server/skyhash/context.ts and src/server/resp/errors.ts)
   keyspaceNotFound: 'ERR_KEYSPACE_NOT_FOUND',
   tableNotFound: 'ERR_TABLE_NOT_FOUND',
   alreadyExists: 'ERR_ALREADY_EXISTS',
@@ -32,7 +33,25 @@ export const ErrorCode = {
   closed: 'ERR_CLOSED',
   badOption: 'ERR_BAD_OPTION',
   tableFull: 'ERR_TABLE_FULL',
-  // persistence (SPEC.md sections 2 and 3)
+  /** A list record whose bytes do not decode (a bug or damaged memory, never user input). */
+  corruptList: 'ERR_CORRUPT_LIST',
+  /** A Skyhash action on the current table when the connection has none (after DROP of it). */
+  defaultContainerUnset: 'ERR_DEFAULT_CONTAINER_UNSET',
+  /** A persistence call on a database opened with `inMemory: true`. */
+  inMemory: 'ERR_IN_MEMORY',
+  /** A table or database method was called with an argument of the wrong type (a number for a key, no value, ...). */
+  badArgument: 'ERR_BAD_ARGUMENT',
+  // configuration (src/config/errors.ts explains each; a ConfigError lists every problem found)
+  configBadValue: 'ERR_CONFIG_BAD_VALUE',
+  configUnknownKey: 'ERR_CONFIG_UNKNOWN_KEY',
+  configSyntax: 'ERR_CONFIG_SYNTAX',
+  configMissing: 'ERR_CONFIG_MISSING',
+  configConflict: 'ERR_CONFIG_CONFLICT',
+  configFile: 'ERR_CONFIG_FILE',
+  configUsage: 'ERR_CONFIG_USAGE',
+  configProd: 'ERR_CONFIG_PROD',
+  configInvalid: 'ERR_CONFIG_INVALID',
+  // persistence (docs/persistence.md)
   /** A save failed one of the checks it must pass before it is published (src/persist/checks.ts). */
   saveCheck: 'ERR_SAVE_CHECK',
   /** A save folder on disk is damaged or does not match its manifest. */
@@ -40,22 +59,50 @@ export const ErrorCode = {
   /** Loaded segments do not tile the hash space (a save missing or repeating a segment). */
   loadLayout: 'ERR_LOAD_LAYOUT',
   dataDirUnusable: 'ERR_DATA_DIR_UNUSABLE',
+  /** Another process (or this one) holds the data directory's lock (src/persist/lock.ts). */
+  dataDirLocked: 'ERR_DATA_DIR_LOCKED',
   restoreRefused: 'ERR_RESTORE_REFUSED',
   restoreFailed: 'ERR_RESTORE_FAILED',
+  /** A file-system call outside a save failed (measuring the data directory). */
+  io: 'ERR_IO',
+  /** The final save was given up (signals, or close({ signal }) aborted); the message says what is lost. */
+  shutdownSaveAbandoned: 'ERR_SHUTDOWN_SAVE_ABANDONED',
+  // server process (src/server/server.ts, src/cli/serve.ts)
+  /** A listener's address (host:port) is taken by another process; the message names the listener. */
+  addressInUse: 'ERR_ADDRESS_IN_USE',
+  /** A listener could not bind for another reason (address not available, permission). */
+  listenFailed: 'ERR_LISTEN_FAILED',
+  /** The database was asked for while the data set is still loading. */
+  loading: 'ERR_LOADING',
+  /** `[auth]` is configured but this version has no auth yet. */
+  authUnavailable: 'ERR_AUTH_UNAVAILABLE',
+  /** `[ssl]` is configured but this version has no TLS yet. */
+  tlsUnavailable: 'ERR_TLS_UNAVAILABLE',
+  // wire protocols (src/protocol/limits.ts explains each)
+  protocolFraming: 'ERR_PROTOCOL_FRAMING',
+  protocolTooLarge: 'ERR_PROTOCOL_TOO_LARGE',
+  protocolBadSize: 'ERR_PROTOCOL_BAD_SIZE',
+  protocolEmpty: 'ERR_PROTOCOL_EMPTY',
+  protocolUnbalancedQuotes: 'ERR_PROTOCOL_UNBALANCED_QUOTES',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/** Every code frostkv raises on purpose: a union, so a code outside the registry does not compile. */
 export class FrostError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  readonly code: ErrorCodeValue;
+  constructor(code: ErrorCodeValue, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'FrostError';
     this.code = code;
   }
 }
 
-export function isFrostError(error: unknown, code?: string): error is FrostError {
+/**
+ * True for a FrostError, or anything carrying a string `code` (a worker's error loses its class
+ * crossing the thread boundary); with `code`, only for that code.
+ */
+export function isFrostError(error: unknown, code?: ErrorCodeValue): error is FrostError {
   if (error === null || typeof error !== 'object') return false;
   const candidate = error as { code?: unknown };
   if (typeof candidate.code !== 'string') return false;

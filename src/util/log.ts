@@ -41,3 +41,18 @@ export class MemoryLogger implements Logger {
     return this.lines.some((line) => line.level === level && pattern.test(line.message));
   }
 }
+
+/**
+ * The embedded default: warnings and errors to stderr, one line each, so a failing save is
+ * never silent; pass `silentLogger` (or your own) to `open()` to change that.
+ */
+export const stderrLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message) => {
+    process.stderr.write(`frostkv warn: ${message}\n`);
+  },
+  error: (message) => {
+    process.stderr.write(`frostkv error: ${message}\n`);
+  },
+};

@@ -2,7 +2,7 @@
  * The network benches' smoke modes (bench/skyhash.ts, bench/vs-redis.ts), run as real child
  * processes so they cannot rot: exit code 0, every stdout line one JSON object whose numbers are
  * all finite, the expected scenarios present, and no reply errors. No timing is asserted
- * (DESIGN.md section 5: targets are measured by bench scripts, never by timed tests).
+ * (the goals in bench/RESULTS.md: targets are measured by bench scripts, never by timed tests).
  */
 
 import { spawn } from 'node:child_process';

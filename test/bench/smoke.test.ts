@@ -1,8 +1,8 @@
 /**
  * The benches' smoke modes, run as real child processes so the bench scripts cannot rot:
  * exit code 0, every stdout line is one JSON object with the expected scenario names, every
- * number finite, and the headline figures positive. No timing is asserted here (DESIGN.md
- * section 5: targets are measured by bench scripts, never by timed tests).
+ * number finite, and the headline figures positive. No timing is asserted here (the goals in
+ * bench/RESULTS.md are measured by bench scripts, never by timed tests).
  */
 
 import { spawn } from 'node:child_process';

@@ -84,4 +84,34 @@ describe('frostkv snapshots (offline commands)', () => {
     server.proc.kill('SIGTERM');
     expect((await server.exited).code).toBe(0);
   }, 60_000);
+
+  it('list refuses (exit 1) a data directory that does not exist or is a file, naming it once', async () => {
+    const missing = join(tempDir(), 'nowhere');
+    const run = spawnCli(['snapshots', 'list', '--data-dir', missing]);
+    expect((await run.exited).code).toBe(1);
+    expect(run.output()).not.toContain('(no saves');
+    expect(run.output()).toMatch(new RegExp(`^error: the data directory ${missing} does not exist\n$`));
+    const file = join(tempDir(), 'file');
+    writeFileSync(file, 'x');
+    const onFile = spawnCli(['snapshots', 'list', '--data-dir', file]);
+    expect((await onFile.exited).code).toBe(1);
+    expect(onFile.output()).toMatch(new RegExp(`^error: the data directory ${file} is a regular file, not a directory\n$`));
+    const empty = spawnCli(['snapshots', 'list', '--data-dir', tempDir()]);
+    expect((await empty.exited).code).toBe(0);
+    expect(empty.output()).toMatch(/\(no saves in /);
+  }, 30_000);
+
+  it('verify prints each path once: a missing folder, and a folder with a corrupt MANIFEST', async () => {
+    const missing = join(tempDir(), 'gone');
+    const gone = spawnCli(['snapshots', 'verify', missing]);
+    expect((await gone.exited).code).toBe(1);
+    expect(gone.output().split(missing).length - 1, gone.output()).toBe(1);
+    expect(gone.output()).toMatch(/does not exist/);
+    const folder = tempDir();
+    writeFileSync(join(folder, 'MANIFEST'), 'junk');
+    const bad = spawnCli(['snapshots', 'verify', folder]);
+    expect((await bad.exited).code).toBe(1);
+    expect(bad.output().split(folder).length - 1, bad.output()).toBe(1);
+    expect(bad.output()).toMatch(/BAD[\s\S]*MANIFEST: manifest checksum line failed/);
+  }, 30_000);
 });

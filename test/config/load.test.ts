@@ -56,6 +56,7 @@ const kPrecedence: PrecedenceCase[] = [
   { path: 'limits.pipeline_queries_max', file: '10', env: '20', expect: [10, 20] },
   { path: 'limits.idle_timeout_seconds', file: '10', env: '20', expect: [10, 20] },
   { path: 'limits.request_timeout_seconds', file: '10', env: '20', expect: [10, 20] },
+  { path: 'limits.request_buffers_max_bytes', file: '2097152', env: '4194304', expect: [2097152, 4194304] },
   { path: 'workers.threads', file: '1', env: '2', flag: '3', expect: [1, 2, 3] },
   { path: 'log.format', file: '"json"', env: 'pretty', flag: 'json', expect: ['json', 'pretty', 'json'] },
   { path: 'log.level', file: '"warn"', env: 'error', flag: 'debug', expect: ['warn', 'error', 'debug'] },
@@ -178,7 +179,7 @@ describe('prod mode', () => {
     expect(load(dir, { ...kProdReady, openFilesLimit: null }).config.server.maxclient).toBe(50_000);
   });
 
-  it('needs TLS only when auth is on (SPEC.md), not for a prod server without auth', () => {
+  it('needs TLS only when auth is on, not for a prod server without auth', () => {
     expect(load(dir, { argv: ['--mode', 'prod'], openFilesLimit: 1_048_576 }).config.server.mode).toBe('prod');
     const error = configError(() => load(dir, { argv: ['--mode', 'prod'], env: { SKY_AUTH_ORIGIN_KEY: kOriginKey }, openFilesLimit: 1_048_576 }));
     expect(error.problems.map((problem) => problem.message)).toEqual([expect.stringContaining('TLS must be configured in prod mode when auth is on')]);

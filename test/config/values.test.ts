@@ -130,6 +130,13 @@ const kCases: ValueCase[] = [
   { path: 'limits.pipeline_queries_max', good: ['1', '2147483647'], bad: ['0', '2147483648'], textGood: ['1'], textBad: ['0'] },
   seconds('limits.idle_timeout_seconds', 0),
   seconds('limits.request_timeout_seconds', 1),
+  {
+    path: 'limits.request_buffers_max_bytes',
+    good: ['1048576', '1099511627776'],
+    bad: ['1048575', '1099511627777', '"1GiB"', '1.5'],
+    textGood: ['1048576'],
+    textBad: ['1048575', '1GiB'],
+  },
   { path: 'workers.threads', good: ['0', '256'], bad: ['-1', '257', '"4"', '2.0'], textGood: ['0', '256'], textBad: ['257', 'auto'] },
   { path: 'log.format', good: ['"pretty"', '"json"'], bad: ['"text"', '"JSON"', '1'], textGood: ['json'], textBad: ['text'] },
   {

@@ -20,7 +20,11 @@
  *   it is seen, before allocating anything of that size.
  * - Errors: `ProtocolError` whose message is Redis's reply text (`Protocol error: invalid bulk
  *   length`, ...; the server writes `-ERR <message>` and closes). After an error the parser is
- *   failed for good: `push` ignores input and `next` throws the same error.
+ *   failed for good: `push` ignores input and `next` throws the same error. A bad count or
+ *   bulk length line is judged as Redis judges it, once its line is whole: `invalid multibulk
+ *   length` / `invalid bulk length` when a '\r' ends it, `too big mbulk count string` / `too
+ *   big bulk count string` when none comes within 64 KiB or a NUL comes first (so `*\x00`
+ *   followed by anything is refused at once, with Redis's text).
  * - Where frostkv differs from Redis 7, on purpose:
  *   - the two bytes after a bulk must be `\r\n` (Redis skips them unchecked), so a client that
  *     lost framing is stopped instead of having its data reinterpreted (its own error text);
@@ -73,6 +77,10 @@ export const kInlineMaxBytes = 64 * 1024;
 export const RespErrorText = {
   invalidMultibulkLength: 'Protocol error: invalid multibulk length',
   invalidBulkLength: 'Protocol error: invalid bulk length',
+  /** A count line whose '\r' does not come within kInlineMaxBytes (or comes after a NUL). */
+  tooBigMbulkCount: 'Protocol error: too big mbulk count string',
+  /** A bulk length line whose '\r' does not come within kInlineMaxBytes (or comes after a NUL). */
+  tooBigBulkCount: 'Protocol error: too big bulk count string',
   unbalancedQuotes: 'Protocol error: unbalanced quotes in request',
   tooBigInline: 'Protocol error: too big inline request',
   /** frostkv only: Redis does not check the bytes after a bulk. */
@@ -92,6 +100,10 @@ const kStateCommand = 0;
 const kStateInline = 1;
 const kStateBulkHeader = 2;
 const kStateBulkBody = 3;
+/** A count or bulk length line is known bad; waiting for its '\r' to pick Redis's text. */
+const kStateBadSizeLine = 4;
+
+const kNul = 0x00;
 
 const kArgsInitial = 16;
 const kArgsRetainMax = 4096;
@@ -122,6 +134,8 @@ export class RespParser {
   private argsExpected = 0;
   private argCount = 0;
   private bulkLength = 0;
+  /** kStateBadSizeLine: what to refuse with once the line's end (or its absence) is known. */
+  private badLine: { code: ProtocolErrorCodeValue; invalid: string; tooBig: string } | null = null;
 
   private offsets = new Int32Array(kArgsInitial);
   private lengths = new Int32Array(kArgsInitial);
@@ -198,7 +212,8 @@ export class RespParser {
           if (status !== kLineOk) {
             if (status === kLineNeedMore) return this.needMore();
             const code = status === kLineTooLong ? ProtocolErrorCode.tooLarge : ProtocolErrorCode.badSize;
-            throw this.fail(code, RespErrorText.invalidMultibulkLength);
+            this.startBadSizeLine(code, RespErrorText.invalidMultibulkLength, RespErrorText.tooBigMbulkCount);
+            break;
           }
           const count = sizeLine.value;
           if (count <= 0) {
@@ -242,7 +257,8 @@ export class RespParser {
           if (status !== kLineOk) {
             if (status === kLineNeedMore) return this.needMore();
             const code = status === kLineTooLong ? ProtocolErrorCode.tooLarge : ProtocolErrorCode.badSize;
-            throw this.fail(code, RespErrorText.invalidBulkLength);
+            this.startBadSizeLine(code, RespErrorText.invalidBulkLength, RespErrorText.tooBigBulkCount);
+            break;
           }
           const length = sizeLine.value;
           if (length < 0) throw this.fail(ProtocolErrorCode.badSize, RespErrorText.invalidBulkLength);
@@ -268,8 +284,37 @@ export class RespParser {
           }
           return this.complete(bytes, base, this.argCount);
         }
+        case kStateBadSizeLine:
+          return this.refuseBadSizeLine(bytes, base, end);
       }
     }
+  }
+
+  /**
+   * The size line at `pos` is bad. Redis reads such a line whole before judging it, so its text
+   * depends on what follows: \`invalid ...\` once a '\r' ends the line, \`too big ... string\`
+   * when no '\r' comes within kInlineMaxBytes (or a NUL comes first: Redis's strchr stops
+   * there). frostkv waits for the same bytes, so the text never depends on the chunking; the
+   * wait holds at most kInlineMaxBytes and falls under the server's request timeout.
+   */
+  private startBadSizeLine(code: ProtocolErrorCodeValue, invalid: string, tooBig: string): void {
+    this.badLine = { code, invalid, tooBig };
+    this.scanPos = this.pos + 1;
+    this.state = kStateBadSizeLine;
+  }
+
+  private refuseBadSizeLine(bytes: Buffer, base: number, end: number): null {
+    const bad = this.badLine as NonNullable<typeof this.badLine>;
+    const lineStart = base + this.pos;
+    const searchEnd = Math.min(end, lineStart + kInlineMaxBytes + 1);
+    for (let at = base + this.scanPos; at < searchEnd; at++) {
+      const byte = bytes[at] as number;
+      if (byte === kCr) throw this.fail(bad.code, bad.invalid);
+      if (byte === kNul) throw this.fail(ProtocolErrorCode.badSize, bad.tooBig);
+    }
+    if (searchEnd - lineStart > kInlineMaxBytes) throw this.fail(ProtocolErrorCode.tooLarge, bad.tooBig);
+    this.scanPos = searchEnd - base;
+    return this.needMore();
   }
 
   /**

@@ -1,5 +1,5 @@
 /**
- * Incremental, bounded parser for Skyhash 1.x requests (SPEC.md section 5).
+ * Incremental, bounded parser for Skyhash 1.x requests (docs/behaviour.md, Skyhash 1.x).
  *
  *   request := '*' <n> '\n' query{n}            n = 1 simple query, n > 1 pipeline
  *   query   := '~' <count> '\n' element{count}

@@ -1,5 +1,5 @@
 /**
- * Skyhash 1.x response writer (SPEC.md section 5): appends response elements to one reusable
+ * Skyhash 1.x response writer (docs/behaviour.md, Skyhash 1.x): appends response elements to one reusable
  * per-connection buffer (see ../output.ts for the `take()`/`release()` ownership rule).
  *
  *   response header     *<n>\n                  n = queries answered

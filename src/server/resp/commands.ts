@@ -1,5 +1,5 @@
 /**
- * RESP2 commands with Redis's reply shapes and error texts (SPEC.md section 7), served from one
+ * RESP2 commands with Redis's reply shapes and error texts (docs/behaviour.md, RESP2), served from one
  * configured table with Redis semantics (SET overwrites).
  *
  * Guarantees:
@@ -16,7 +16,8 @@ import type { TableHandle } from '../../engine/handle.js';
 import type { ArgView } from '../../protocol/args.js';
 import type { RespWriter } from '../../protocol/resp/writer.js';
 import { record } from '../../table/segment.js';
-import { ErrorCode, isFrostError } from '../../util/errors.js';
+import { ErrorCode, isFrostError, type ErrorCodeValue } from '../../util/errors.js';
+import { kRespLoadingError } from '../loading.js';
 import type { Logger } from '../../util/log.js';
 import type { ServerView } from '../stats.js';
 import { globMatch, isMatchAll } from './glob.js';
@@ -42,6 +43,74 @@ export const RespText = {
   tooLarge: 'ERR string exceeds maximum allowed size (proto-max-bulk-len)',
   notUtf8: 'ERR value is not valid UTF-8, and this table stores str',
 } as const;
+
+/** Reply `ERR <the error's message>` (and log it): codes a RESP command meets only through a bug or the host. */
+const kAnswerWithMessage = Symbol('message');
+/** Reply that the served table is gone (it was dropped over Skyhash). */
+const kAnswerMissingTable = Symbol('missing table');
+
+/**
+ * The RESP reply for every FrostError code. A Record over the whole registry: a new code
+ * without an answer here does not compile.
+ */
+const kRespReplyForCode: Record<ErrorCodeValue, string | typeof kAnswerWithMessage | typeof kAnswerMissingTable> = {
+  [ErrorCode.readOnly]: RespText.misconf,
+  [ErrorCode.wrongModel]: RespText.wrongType,
+  [ErrorCode.encoding]: RespText.notUtf8,
+  [ErrorCode.keyTooLarge]: RespText.tooLarge,
+  [ErrorCode.valueTooLarge]: RespText.tooLarge,
+  [ErrorCode.tableNotFound]: kAnswerMissingTable,
+  [ErrorCode.keyspaceNotFound]: kAnswerMissingTable,
+  [ErrorCode.loading]: kRespLoadingError,
+  [ErrorCode.alreadyExists]: kAnswerWithMessage,
+  [ErrorCode.badName]: kAnswerWithMessage,
+  [ErrorCode.nameTooLong]: kAnswerWithMessage,
+  [ErrorCode.protectedObject]: kAnswerWithMessage,
+  [ErrorCode.keyspaceNotEmpty]: kAnswerWithMessage,
+  [ErrorCode.stillInUse]: kAnswerWithMessage,
+  [ErrorCode.badTypeForKey]: kAnswerWithMessage,
+  [ErrorCode.unknownModel]: kAnswerWithMessage,
+  [ErrorCode.malformedExpression]: kAnswerWithMessage,
+  [ErrorCode.tooManyArgs]: kAnswerWithMessage,
+  [ErrorCode.unknownProperty]: kAnswerWithMessage,
+  [ErrorCode.unknownDataType]: kAnswerWithMessage,
+  [ErrorCode.badListIndex]: kAnswerWithMessage,
+  [ErrorCode.listIsEmpty]: kAnswerWithMessage,
+  [ErrorCode.closed]: kAnswerWithMessage,
+  [ErrorCode.badOption]: kAnswerWithMessage,
+  [ErrorCode.tableFull]: kAnswerWithMessage,
+  [ErrorCode.corruptList]: kAnswerWithMessage,
+  [ErrorCode.defaultContainerUnset]: kAnswerWithMessage,
+  [ErrorCode.inMemory]: kAnswerWithMessage,
+  [ErrorCode.badArgument]: kAnswerWithMessage,
+  [ErrorCode.configBadValue]: kAnswerWithMessage,
+  [ErrorCode.configUnknownKey]: kAnswerWithMessage,
+  [ErrorCode.configSyntax]: kAnswerWithMessage,
+  [ErrorCode.configMissing]: kAnswerWithMessage,
+  [ErrorCode.configConflict]: kAnswerWithMessage,
+  [ErrorCode.configFile]: kAnswerWithMessage,
+  [ErrorCode.configUsage]: kAnswerWithMessage,
+  [ErrorCode.configProd]: kAnswerWithMessage,
+  [ErrorCode.configInvalid]: kAnswerWithMessage,
+  [ErrorCode.saveCheck]: kAnswerWithMessage,
+  [ErrorCode.corruptSave]: kAnswerWithMessage,
+  [ErrorCode.loadLayout]: kAnswerWithMessage,
+  [ErrorCode.dataDirUnusable]: kAnswerWithMessage,
+  [ErrorCode.dataDirLocked]: kAnswerWithMessage,
+  [ErrorCode.restoreRefused]: kAnswerWithMessage,
+  [ErrorCode.restoreFailed]: kAnswerWithMessage,
+  [ErrorCode.io]: kAnswerWithMessage,
+  [ErrorCode.shutdownSaveAbandoned]: kAnswerWithMessage,
+  [ErrorCode.addressInUse]: kAnswerWithMessage,
+  [ErrorCode.listenFailed]: kAnswerWithMessage,
+  [ErrorCode.authUnavailable]: kAnswerWithMessage,
+  [ErrorCode.tlsUnavailable]: kAnswerWithMessage,
+  [ErrorCode.protocolFraming]: kAnswerWithMessage,
+  [ErrorCode.protocolTooLarge]: kAnswerWithMessage,
+  [ErrorCode.protocolBadSize]: kAnswerWithMessage,
+  [ErrorCode.protocolEmpty]: kAnswerWithMessage,
+  [ErrorCode.protocolUnbalancedQuotes]: kAnswerWithMessage,
+};
 
 /** KEYS answers up to this many keys in one event-loop turn; more are read in batches. */
 export const kKeysBatch = 4_096;
@@ -85,23 +154,13 @@ export class RespContext {
   fail(error: unknown, command: string): void {
     if (error instanceof RespReply) return this.w.error(error.text);
     if (isFrostError(error)) {
-      switch (error.code) {
-        case ErrorCode.readOnly:
-          return this.w.error(RespText.misconf);
-        case ErrorCode.wrongModel:
-          return this.w.error(RespText.wrongType);
-        case ErrorCode.encoding:
-          return this.w.error(RespText.notUtf8);
-        case ErrorCode.keyTooLarge:
-        case ErrorCode.valueTooLarge:
-          return this.w.error(RespText.tooLarge);
-        case ErrorCode.tableNotFound:
-        case ErrorCode.keyspaceNotFound:
-          return this.w.error(`ERR the table ${this.tableEntity} that RESP serves does not exist`);
-        default:
-          this.logger.warn(`RESP ${command} failed: ${error.message}`);
-          return this.w.error(`ERR ${error.message}`);
+      const answer = Object.hasOwn(kRespReplyForCode, error.code) ? kRespReplyForCode[error.code] : kAnswerWithMessage;
+      if (answer === kAnswerMissingTable) return this.w.error(`ERR the table ${this.tableEntity} that RESP serves does not exist`);
+      if (answer === kAnswerWithMessage) {
+        this.logger.warn(`RESP ${command} failed: ${error.message}`);
+        return this.w.error(`ERR ${error.message}`);
       }
+      return this.w.error(answer);
     }
     throw error;
   }

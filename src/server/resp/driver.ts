@@ -5,7 +5,9 @@
  * Guarantees: commands run in order, one reply each; a write command is refused with -MISCONF
  * before it runs while frostkv is read-only; a protocol error is answered with Redis's
  * `-ERR Protocol error: ...` text before the connection closes; GET and SET skip the command
- * lookup entirely (they are most of what redis-benchmark sends).
+ * lookup entirely (they are most of what redis-benchmark sends). While the data set loads,
+ * every command is answered `-LOADING` as Redis does, except QUIT and INFO (which reports
+ * `loading:1`, so clients such as ioredis wait for the load instead of failing).
  */
 
 import type { Database } from '../../database.js';
@@ -16,7 +18,13 @@ import { RespWriter } from '../../protocol/resp/writer.js';
 import type { Logger } from '../../util/log.js';
 import type { ProtocolDriver } from '../connection.js';
 import type { ServerView } from '../stats.js';
+import { kRespLoadingError, type DatabaseSource } from '../loading.js';
+import { kVersion } from '../../version.js';
 import { RespClient, RespContext, RespText, arityError, kCommands, kGetSpec, kSetSpec, type CommandSpec } from './commands.js';
+
+/** The reply to a connection closed by the bound on all connections' request buffers. */
+export const kRespBuffersFullText =
+  'ERR request buffers full: all connections together hold more than limits.request_buffers_max_bytes of unfinished requests and this one holds the most';
 
 const kCommandNameMaxBytes = Math.max(...[...kCommands.keys()].map((name) => name.length));
 
@@ -28,26 +36,55 @@ function unknownCommand(q: ArgView): string {
   return `ERR unknown command '${name.slice(0, 128)}', with args beginning with: ${args}`;
 }
 
+/** INFO during the load: what a client needs to see that the server is loading (Redis's fields). */
+function loadingInfo(): string {
+  return ['# Server', 'redis_version:7.0.0', `frostkv_version:${kVersion}`, '', '# Persistence', 'loading:1', 'async_loading:0', 'loading_eta_seconds:1', ''].join('\r\n');
+}
+
 export class RespDriver implements ProtocolDriver<ArgView> {
   readonly parser: RespParser;
   readonly output = new RespWriter();
-  private readonly ctx: RespContext;
-  private readonly db: Database;
+  /** Built at the first command after the load (the context needs the database). */
+  private ctx: RespContext | null = null;
+  private readonly source: DatabaseSource;
+  private readonly logger: Logger;
+  private readonly tableEntity: string;
   private readonly view: ServerView;
+  private readonly client: RespClient;
 
-  constructor(db: Database, limits: ProtocolLimits, logger: Logger, tableEntity: string, view: ServerView) {
-    this.db = db;
+  constructor(source: DatabaseSource, limits: ProtocolLimits, logger: Logger, tableEntity: string, view: ServerView) {
+    this.source = source;
+    this.logger = logger;
+    this.tableEntity = tableEntity;
     this.view = view;
     this.parser = new RespParser(limits);
-    this.ctx = new RespContext(db, this.output, view, logger, new RespClient(view.stats.newClientId()), tableEntity);
+    this.client = new RespClient(view.stats.newClientId());
   }
 
   get closeRequested(): boolean {
-    return this.ctx.client.quit;
+    return this.client.quit;
   }
 
   execute(q: ArgView): void | Promise<void> {
     this.view.stats.commandsProcessed++;
+    const db = this.source.loadedDb;
+    if (db === null) return this.whileLoading(q);
+    this.ctx ??= new RespContext(db, this.output, this.view, this.logger, this.client, this.tableEntity);
+    return this.run(db, this.ctx, q);
+  }
+
+  private whileLoading(q: ArgView): void {
+    if (q.argIs(0, 'QUIT')) {
+      this.client.quit = true;
+      this.output.simple('OK');
+    } else if (q.argIs(0, 'INFO')) {
+      this.output.bulk(loadingInfo());
+    } else {
+      this.output.error(kRespLoadingError);
+    }
+  }
+
+  private run(db: Database, ctx: RespContext, q: ArgView): void | Promise<void> {
     let spec: CommandSpec | undefined;
     if (q.argIs(0, 'GET')) spec = kGetSpec;
     else if (q.argIs(0, 'SET')) spec = kSetSpec;
@@ -57,13 +94,13 @@ export class RespDriver implements ProtocolDriver<ArgView> {
     if ((arity > 0 && q.count !== arity) || (arity < 0 && q.count < -arity)) {
       return this.output.error(arityError(q.argString(0, 'latin1')).text);
     }
-    if (spec.write && this.db.engine.readOnly) return this.output.error(RespText.misconf);
+    if (spec.write && db.engine.readOnly) return this.output.error(RespText.misconf);
     try {
-      const pending = spec.run(this.ctx, q);
+      const pending = spec.run(ctx, q);
       if (pending === undefined) return undefined;
-      return pending.catch((error: unknown) => this.ctx.fail(error, q.argString(0, 'latin1')));
+      return pending.catch((error: unknown) => ctx.fail(error, q.argString(0, 'latin1')));
     } catch (error) {
-      this.ctx.fail(error, q.argString(0, 'latin1'));
+      ctx.fail(error, q.argString(0, 'latin1'));
       return undefined;
     }
   }
@@ -71,6 +108,10 @@ export class RespDriver implements ProtocolDriver<ArgView> {
   protocolError(error: ProtocolError): void {
     // Redis echoes the offending byte raw; the message holds it as a latin1 character.
     this.output.raw(Buffer.from(`-ERR ${error.message.replace(/[\r\n]/g, ' ')}\r\n`, 'latin1'));
+  }
+
+  buffersFull(): void {
+    this.output.error(kRespBuffersFullText);
   }
 
   closed(): void {

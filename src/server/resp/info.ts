@@ -1,7 +1,7 @@
 /**
- * RESP INFO sections and CONFIG GET answers (SPEC.md section 7).
+ * RESP INFO sections and CONFIG GET answers (docs/behaviour.md, RESP2).
  *
- * Guarantees: INFO persistence carries the status of SPEC.md 3.8 under Redis's field names
+ * Guarantees: INFO persistence carries the status listed in docs/persistence.md (Status) under Redis's field names
  * where one exists (rdb_changes_since_last_save, rdb_bgsave_in_progress, rdb_last_save_time,
  * rdb_last_bgsave_status, rdb_last_bgsave_time_sec, current_cow_size, ...) plus frostkv's own
  * (`frostkv_*`: cut pause, snapshot count, read-only state, last error); every line is
@@ -69,7 +69,7 @@ function section(db: Database, view: ServerView, name: Section, tableEntity: str
     case 'clients':
       return [
         ['connected_clients', view.connectionCount()],
-        ['maxclients', db.config.server.maxclient],
+        ['maxclients', view.maxclient()],
         ['blocked_clients', 0],
       ];
     case 'memory': {
@@ -125,6 +125,9 @@ function section(db: Database, view: ServerView, name: Section, tableEntity: str
         ['frostkv_last_snapshot_status', persistence?.snapshot.status ?? 'never'],
         ['frostkv_read_only', status.readOnly ? 1 : 0],
         ['frostkv_read_only_reason', persistence?.readOnlyReason ?? ''],
+        // `bgsave`: waits for a live save; `snapshot`: for a periodic snapshot or a live save.
+        ['frostkv_read_only_causes', persistence?.readOnlyCauses.join(',') ?? ''],
+        ['frostkv_snapshots_skipped', persistence?.snapshot.skippedCount ?? 0],
       ];
     }
     case 'stats':
@@ -132,6 +135,8 @@ function section(db: Database, view: ServerView, name: Section, tableEntity: str
         ['total_connections_received', view.stats.connectionsReceived],
         ['total_commands_processed', view.stats.commandsProcessed],
         ['rejected_connections', view.stats.connectionsRejected],
+        // Redis 7's name for clients closed by maxmemory-clients; here, by request_buffers_max_bytes.
+        ['evicted_clients', view.stats.clientsEvicted],
         ['keyspace_hits', view.stats.keyspaceHits],
         ['keyspace_misses', view.stats.keyspaceMisses],
         ['expired_keys', 0],
@@ -169,7 +174,7 @@ export function configPairs(db: Database, view: ServerView): Array<[string, stri
     ['dbfilename', 'ks'],
     ['port', String(view.respPort())],
     ['bind', config.resp.host],
-    ['maxclients', String(config.server.maxclient)],
+    ['maxclients', String(view.maxclient())],
     ['databases', '1'],
     ['maxmemory', '0'],
     ['maxmemory-policy', 'noeviction'],

@@ -1,5 +1,5 @@
 /**
- * Skytable 0.7 entity, DDL and administrative actions (SPEC.md section 6): DBSIZE FLUSHDB
+ * Skytable 0.7 entity, DDL and administrative actions (docs/behaviour.md, Skyhash actions): DBSIZE FLUSHDB
  * LSKEYS HEYA MKSNAP WHEREAMI USE SYS CREATE DROP INSPECT AUTH.
  *
  * Guarantees: one reply element per action. FLUSHDB and DROP swap in empty tables in O(1)
@@ -10,7 +10,7 @@
 
 import type { ArgView } from '../../protocol/args.js';
 import { describeModel, parseModel } from '../../engine/model.js';
-import { checkContainerName } from '../../engine/names.js';
+import { checkContainerName, kContainerNameMaxBytes } from '../../engine/names.js';
 import { kVersion } from '../../version.js';
 import { ErrorCode, isFrostError } from '../../util/errors.js';
 import type { SnapshotResult } from '../../persist/persistence.js';
@@ -41,6 +41,8 @@ const dbsize: Action = (ctx, q) => {
 
 const flushdb: Action = (ctx, q) => {
   needArgs(q, argc(q) <= 1);
+  // As Skytable 0.7: the read-only state is checked before the entity is even parsed.
+  ctx.db.engine.checkWritable();
   const t = argc(q) === 1 ? tableArg(ctx, q, 1) : ctx.session.current();
   t.clear();
   ctx.w.code(Code.okay);
@@ -173,11 +175,14 @@ const create: Action = (ctx, q) => {
   }
   if (q.argIs(1, 'TABLE')) {
     needArgs(q, argc(q) === 3 || argc(q) === 4);
+    // Skytable 0.7's order: both texts' UTF-8, the entity, the model, the property, then the
+    // read-only state and existence (in the engine).
+    const modelText = textArg(q, 3);
     const entity = entityArg(ctx, q, 2, false, SkyError.containerNameTooLong);
-    const properties = argc(q) === 4 ? [textArg(q, 4)] : [];
-    if (properties.length > 0 && properties[0] !== 'volatile') throw reply(SkyError.unknownProperty);
-    const model = parseModel(textArg(q, 3), properties);
-    ctx.db.engine.createTable({ keyspace: entity.keyspace, table: entity.table as string }, model);
+    const model = parseModel(modelText);
+    // Compared as bytes, as Skytable: anything but exactly `volatile` (even non-UTF-8) is unknown.
+    if (argc(q) === 4 && q.argString(4, 'latin1') !== 'volatile') throw reply(SkyError.unknownProperty);
+    ctx.db.engine.createTable({ keyspace: entity.keyspace, table: entity.table as string }, { ...model, volatile: argc(q) === 4 });
     return ctx.w.code(Code.okay);
   }
   throw reply(SkyError.unknownDdlQuery);
@@ -193,8 +198,13 @@ const drop: Action = (ctx, q) => {
   }
   if (q.argIs(1, 'KEYSPACE')) {
     needArgs(q, argc(q) === 2 || argc(q) === 3);
+    // Skytable 0.7's order: the name's length, the force word, the read-only state; then
+    // (in the engine) protected, not found, not empty, in use. frostkv's own refusals of a
+    // name that cannot exist (not UTF-8, a `:`) come after the state, where "not found" would.
+    if (q.length(2) > kContainerNameMaxBytes) throw reply(SkyError.containerNameTooLong);
     const force = argc(q) === 3;
     if (force && q.argString(3, 'latin1') !== 'force') throw reply(SkyError.unknownAction);
+    ctx.db.engine.checkWritable();
     const name = textArg(q, 2);
     if (name.includes(':')) throw reply(SkyError.malformedExpression);
     ctx.db.engine.dropKeyspace(name, { force });
@@ -218,6 +228,8 @@ const inspect: Action = (ctx, q) => {
     needArgs(q, argc(q) <= 2);
     let keyspace = ctx.session.keyspace;
     if (argc(q) === 2) {
+      // As Skytable 0.7: a name past 64 bytes is bad-container-name before anything else.
+      if (q.length(2) > kContainerNameMaxBytes) throw reply(SkyError.badContainerName);
       keyspace = textArg(q, 2);
       try {
         checkContainerName(keyspace);

@@ -12,9 +12,10 @@ import type { TableHandle } from '../../engine/handle.js';
 import { checkContainerName, type EntityAddress } from '../../engine/names.js';
 import type { ArgView } from '../../protocol/args.js';
 import { kSkyhashTypeBinary, kSkyhashTypeString, type SkyhashStringType, type SkyhashWriter } from '../../protocol/skyhash/writer.js';
-import { ErrorCode, FrostError, isFrostError } from '../../util/errors.js';
+import { ErrorCode, FrostError, isFrostError, type ErrorCodeValue } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
-import { kDefaultContainerUnset, type Session } from '../session.js';
+import type { Session } from '../session.js';
+import { kSkyhashLoadingError } from '../loading.js';
 
 export const Code = {
   okay: 0,
@@ -74,57 +75,73 @@ export function reply(value: number | string): ActionReply {
   return new ActionReply(value);
 }
 
-/** The reply element for a FrostError code. */
+/**
+ * The Skyhash reply for every FrostError code. A Record over the whole registry: a new code
+ * without a reply here does not compile. Codes that only embedded callers or start-up can meet
+ * answer 5 (server error), as does anything that is not a FrostError.
+ */
+const kReplyForCode: Record<ErrorCodeValue, number | string> = {
+  [ErrorCode.keyspaceNotFound]: SkyError.containerNotFound,
+  [ErrorCode.tableNotFound]: SkyError.containerNotFound,
+  [ErrorCode.alreadyExists]: SkyError.alreadyExists,
+  [ErrorCode.badName]: SkyError.badContainerName,
+  [ErrorCode.nameTooLong]: SkyError.containerNameTooLong,
+  [ErrorCode.protectedObject]: SkyError.protectedObject,
+  [ErrorCode.keyspaceNotEmpty]: SkyError.keyspaceNotEmpty,
+  [ErrorCode.stillInUse]: SkyError.stillInUse,
+  [ErrorCode.badTypeForKey]: SkyError.badTypeForKey,
+  [ErrorCode.unknownModel]: SkyError.unknownModel,
+  [ErrorCode.malformedExpression]: SkyError.malformedExpression,
+  [ErrorCode.tooManyArgs]: SkyError.tooManyArgs,
+  [ErrorCode.unknownProperty]: SkyError.unknownProperty,
+  [ErrorCode.unknownDataType]: Code.unknownDataType,
+  [ErrorCode.wrongModel]: SkyError.wrongModel,
+  [ErrorCode.encoding]: Code.encoding,
+  [ErrorCode.keyTooLarge]: SkyError.keyTooLarge,
+  [ErrorCode.valueTooLarge]: SkyError.valueTooLarge,
+  [ErrorCode.badListIndex]: SkyError.badListIndex,
+  [ErrorCode.listIsEmpty]: SkyError.listIsEmpty,
+  [ErrorCode.readOnly]: Code.serverError,
+  [ErrorCode.closed]: Code.serverError,
+  [ErrorCode.badOption]: Code.serverError,
+  [ErrorCode.tableFull]: Code.serverError,
+  [ErrorCode.corruptList]: Code.serverError,
+  [ErrorCode.defaultContainerUnset]: SkyError.defaultContainerUnset,
+  [ErrorCode.inMemory]: Code.serverError,
+  [ErrorCode.badArgument]: Code.serverError,
+  [ErrorCode.configBadValue]: Code.serverError,
+  [ErrorCode.configUnknownKey]: Code.serverError,
+  [ErrorCode.configSyntax]: Code.serverError,
+  [ErrorCode.configMissing]: Code.serverError,
+  [ErrorCode.configConflict]: Code.serverError,
+  [ErrorCode.configFile]: Code.serverError,
+  [ErrorCode.configUsage]: Code.serverError,
+  [ErrorCode.configProd]: Code.serverError,
+  [ErrorCode.configInvalid]: Code.serverError,
+  [ErrorCode.saveCheck]: Code.serverError,
+  [ErrorCode.corruptSave]: Code.serverError,
+  [ErrorCode.loadLayout]: Code.serverError,
+  [ErrorCode.dataDirUnusable]: Code.serverError,
+  [ErrorCode.dataDirLocked]: Code.serverError,
+  [ErrorCode.restoreRefused]: Code.serverError,
+  [ErrorCode.restoreFailed]: Code.serverError,
+  [ErrorCode.io]: Code.serverError,
+  [ErrorCode.shutdownSaveAbandoned]: Code.serverError,
+  [ErrorCode.addressInUse]: Code.serverError,
+  [ErrorCode.listenFailed]: Code.serverError,
+  [ErrorCode.loading]: kSkyhashLoadingError,
+  [ErrorCode.authUnavailable]: Code.serverError,
+  [ErrorCode.tlsUnavailable]: Code.serverError,
+  [ErrorCode.protocolFraming]: Code.packetError,
+  [ErrorCode.protocolTooLarge]: Code.packetError,
+  [ErrorCode.protocolBadSize]: Code.wrongType,
+  [ErrorCode.protocolEmpty]: Code.packetError,
+  [ErrorCode.protocolUnbalancedQuotes]: Code.packetError,
+};
+
+/** The reply element for an error code (a FrostError's, or a worker error's that lost its class). */
 export function replyForCode(code: string): number | string {
-  switch (code) {
-    case ErrorCode.encoding:
-      return Code.encoding;
-    case ErrorCode.wrongModel:
-      return SkyError.wrongModel;
-    case ErrorCode.readOnly:
-    case ErrorCode.closed:
-    case ErrorCode.tableFull:
-      return Code.serverError;
-    case ErrorCode.keyspaceNotFound:
-    case ErrorCode.tableNotFound:
-      return SkyError.containerNotFound;
-    case ErrorCode.alreadyExists:
-      return SkyError.alreadyExists;
-    case ErrorCode.badName:
-      return SkyError.badContainerName;
-    case ErrorCode.nameTooLong:
-      return SkyError.containerNameTooLong;
-    case ErrorCode.protectedObject:
-      return SkyError.protectedObject;
-    case ErrorCode.keyspaceNotEmpty:
-      return SkyError.keyspaceNotEmpty;
-    case ErrorCode.stillInUse:
-      return SkyError.stillInUse;
-    case ErrorCode.badTypeForKey:
-      return SkyError.badTypeForKey;
-    case ErrorCode.unknownModel:
-      return SkyError.unknownModel;
-    case ErrorCode.malformedExpression:
-      return SkyError.malformedExpression;
-    case ErrorCode.tooManyArgs:
-      return SkyError.tooManyArgs;
-    case ErrorCode.unknownProperty:
-      return SkyError.unknownProperty;
-    case ErrorCode.unknownDataType:
-      return Code.unknownDataType;
-    case ErrorCode.badListIndex:
-      return SkyError.badListIndex;
-    case ErrorCode.listIsEmpty:
-      return SkyError.listIsEmpty;
-    case ErrorCode.keyTooLarge:
-      return SkyError.keyTooLarge;
-    case ErrorCode.valueTooLarge:
-      return SkyError.valueTooLarge;
-    case kDefaultContainerUnset:
-      return SkyError.defaultContainerUnset;
-    default:
-      return Code.serverError;
-  }
+  return Object.hasOwn(kReplyForCode, code) ? kReplyForCode[code as ErrorCodeValue] : Code.serverError;
 }
 
 export function writeReply(w: SkyhashWriter, value: number | string): void {

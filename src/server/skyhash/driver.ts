@@ -5,9 +5,10 @@
  * Guarantees: queries of a pipeline run in order and each gets exactly one element; an action
  * that waits (MKSNAP) delays the queries after it, not other connections; a protocol error is
  * answered `*1` + its response code (4, or 7 for a non-digit size) before the connection closes.
+ * While the data set loads, every query is answered with the `err-loading` element; the
+ * session (and its current entity) starts with the first request after the load.
  */
 
-import type { Database } from '../../database.js';
 import type { ArgView } from '../../protocol/args.js';
 import type { ProtocolError, ProtocolLimits } from '../../protocol/limits.js';
 import { SkyhashParser, type SkyhashRequest } from '../../protocol/skyhash/parser.js';
@@ -19,6 +20,13 @@ import { SkyContext, SkyError } from './context.js';
 import { kvActions } from './kv.js';
 import { listActions } from './lists.js';
 import { adminActions } from './admin.js';
+import { kSkyhashLoadingError, type DatabaseSource } from '../loading.js';
+
+/**
+ * The error element sent to a connection closed by the bound on all connections' request
+ * buffers (Skytable had no such bound, so no code of its own).
+ */
+export const kSkyhashBuffersFullError = 'err-request-buffers-full';
 
 type Action = (ctx: SkyContext, q: ArgView) => void | Promise<void>;
 
@@ -29,45 +37,61 @@ const kActionNameMaxBytes = Math.max(...[...kActions.keys()].map((name) => name.
 export class SkyhashDriver implements ProtocolDriver<SkyhashRequest> {
   readonly parser: SkyhashParser;
   readonly output = new SkyhashWriter();
-  readonly session: Session;
-  private readonly ctx: SkyContext;
+  private readonly source: DatabaseSource;
+  private readonly logger: Logger;
+  /** Built at the first request after the load (a session needs the engine). */
+  private state: { session: Session; ctx: SkyContext } | null = null;
   readonly closeRequested = false;
 
-  constructor(db: Database, limits: ProtocolLimits, logger: Logger) {
+  constructor(source: DatabaseSource, limits: ProtocolLimits, logger: Logger) {
+    this.source = source;
+    this.logger = logger;
     this.parser = new SkyhashParser(limits);
-    this.session = new Session(db.engine);
-    this.ctx = new SkyContext(db, this.session, this.output, logger);
+  }
+
+  /** This connection's session; null until its first request after the load. */
+  get session(): Session | null {
+    return this.state?.session ?? null;
   }
 
   execute(request: SkyhashRequest): void | Promise<void> {
     this.output.response(request.count);
+    const db = this.source.loadedDb;
+    if (db === null) {
+      for (let i = 0; i < request.count; i++) this.output.error(kSkyhashLoadingError);
+      return undefined;
+    }
+    if (this.state === null) {
+      const session = new Session(db.engine);
+      this.state = { session, ctx: new SkyContext(db, session, this.output, this.logger) };
+    }
     for (let i = 0; i < request.count; i++) {
-      const pending = this.runQuery(request.query(i));
-      if (pending !== undefined) return this.finishAfter(pending, request, i + 1);
+      const pending = this.runQuery(this.state.ctx, request.query(i));
+      if (pending !== undefined) return this.finishAfter(this.state.ctx, pending, request, i + 1);
     }
     return undefined;
   }
 
-  private async finishAfter(pending: Promise<void>, request: SkyhashRequest, from: number): Promise<void> {
+  private async finishAfter(ctx: SkyContext, pending: Promise<void>, request: SkyhashRequest, from: number): Promise<void> {
     await pending;
     for (let i = from; i < request.count; i++) {
-      const next = this.runQuery(request.query(i));
+      const next = this.runQuery(ctx, request.query(i));
       if (next !== undefined) await next;
     }
   }
 
-  private runQuery(q: ArgView): Promise<void> | undefined {
+  private runQuery(ctx: SkyContext, q: ArgView): Promise<void> | undefined {
     const action = q.length(0) <= kActionNameMaxBytes ? kActions.get(q.argString(0, 'latin1').toUpperCase()) : undefined;
     if (action === undefined) {
       this.output.error(SkyError.unknownAction);
       return undefined;
     }
     try {
-      const pending = action(this.ctx, q);
+      const pending = action(ctx, q);
       if (pending === undefined) return undefined;
-      return pending.catch((error: unknown) => this.ctx.fail(error));
+      return pending.catch((error: unknown) => ctx.fail(error));
     } catch (error) {
-      this.ctx.fail(error);
+      ctx.fail(error);
       return undefined;
     }
   }
@@ -77,7 +101,12 @@ export class SkyhashDriver implements ProtocolDriver<SkyhashRequest> {
     this.output.code(error.responseCode);
   }
 
+  buffersFull(): void {
+    this.output.response(1);
+    this.output.error(kSkyhashBuffersFullError);
+  }
+
   closed(): void {
-    this.session.close();
+    this.state?.session.close();
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Skytable 0.7 key/value actions (SPEC.md section 6): GET SET UPDATE DEL EXISTS MGET MSET
+ * Skytable 0.7 key/value actions (docs/behaviour.md, Skyhash actions): GET SET UPDATE DEL EXISTS MGET MSET
  * MUPDATE USET SSET SUPDATE SDEL POP MPOP KEYLEN.
  *
  * Guarantees: each action writes exactly one reply element; multi-key actions check every
@@ -165,7 +165,7 @@ const mpop: Action = (ctx, q) => {
   }
 };
 
-/** KEYLEN: the value's length in bytes; 1 when missing; 9 for a key failing its str check (SPEC.md). */
+/** KEYLEN: the value's length in bytes; 1 when missing; 9 for a key failing its str check, as every action. */
 const keylen: Action = (ctx, q) => {
   needArgs(q, argc(q) === 1);
   const t = ctx.session.current();

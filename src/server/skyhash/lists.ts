@@ -1,5 +1,5 @@
 /**
- * Skytable 0.7 list actions (SPEC.md section 6): LSET, LGET (LEN, LIMIT, VALUEAT, FIRST, LAST,
+ * Skytable 0.7 list actions (docs/behaviour.md, Skyhash actions): LSET, LGET (LEN, LIMIT, VALUEAT, FIRST, LAST,
  * RANGE) and LMOD (PUSH, INSERT, POP, REMOVE, CLEAR), on `keymap(K, list<T>)` tables.
  *
  * Guarantees: one reply element per action; sub-actions are case-insensitive; a missing list

@@ -51,7 +51,7 @@ const corpus: { name: string; requests: Arg[][][] }[] = [
 ];
 
 describe('Skyhash parser: valid streams', () => {
-  it('parses the SPEC example into SET x 100', () => {
+  it('parses the documented example into SET x 100', () => {
     const driver = skyhashDriver();
     driver.push(b('*1\n~3\n3\nSET\n1\nx\n3\n100\n'));
     const request = driver.parser.next();

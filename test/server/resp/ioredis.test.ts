@@ -1,5 +1,5 @@
 /**
- * ioredis against a real frostkv RESP2 listener: every supported command (SPEC.md section 7 and
+ * ioredis against a real frostkv RESP2 listener: every supported command (docs/behaviour.md (RESP2) and
  * everything in `kCommands`) with Redis 7's reply shapes and error texts, binary safety, large
  * values, pipelines, SCAN under table growth, saves and the read-only (failsafe) state.
  *
@@ -591,7 +591,7 @@ describe('RESP via ioredis: commands', () => {
       expect((await info(r, 'keyspace')).get('db0')).toBe('keys=3,expires=0,avg_ttl=0');
     });
 
-    it('INFO persistence carries the save status fields of SPEC.md 3.8', async () => {
+    it('INFO persistence carries the save status fields of docs/persistence.md (Status)', async () => {
       const fields = await info(r, 'persistence');
       for (const name of [
         'rdb_changes_since_last_save',
@@ -932,7 +932,7 @@ describe('RESP via ioredis: saves', () => {
   });
 });
 
-describe('RESP: the read-only state after a failed save (SPEC.md 3.5)', () => {
+describe('RESP: the read-only state after a failed save (docs/persistence.md, Failsafe)', () => {
   let server: FrostServer;
   let r: Redis;
   let dataDir: string;
@@ -1034,7 +1034,7 @@ describe('RESP: the read-only state after a failed save (SPEC.md 3.5)', () => {
   });
 });
 
-describe('RESP with auth configured (SPEC.md section 9)', () => {
+describe('RESP with auth configured (docs/behaviour.md, Security)', () => {
   it('refuses to start rather than serve unauthenticated clients while auth is not implemented', async () => {
     // Auth arrives in a later issue; until then an origin key must not leave the data open.
     await expect(startInProcess({ auth: { originKey: 'a'.repeat(40) } }, { resp: true })).rejects.toThrow(

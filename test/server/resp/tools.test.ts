@@ -1,6 +1,6 @@
 /**
  * The real Redis tools against frostkv run as a child process (the CLI, as users start it):
- * redis-cli and redis-benchmark must work unmodified (SPEC.md section 7), and the server must
+ * redis-cli and redis-benchmark must work unmodified (docs/behaviour.md, RESP2), and the server must
  * still shut down cleanly on SIGTERM afterwards (exit code 0).
  *
  * redis-cli and redis-benchmark come from the system (CI installs them); when a binary is

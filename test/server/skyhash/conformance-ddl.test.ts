@@ -1,17 +1,24 @@
 /**
- * SPEC.md section 6, entity rows, byte for byte over a real socket: USE and WHEREAMI, CREATE
+ * docs/behaviour.md (Skyhash actions), entity rows, byte for byte over a real socket: USE and WHEREAMI, CREATE
  * KEYSPACE / CREATE TABLE, DROP TABLE / DROP KEYSPACE [force], INSPECT in all forms, DBSIZE and
  * FLUSHDB with an entity, and LSKEYS in every form (including `entity all` and a count large
  * enough to be written across several event-loop turns).
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withDefaults } from '../../../src/config/types.js';
+import { newFaultPlan } from '../../../src/persist/fs-seam.js';
+import type { FaultInjector } from '../../../src/persist/persistence.js';
+import { FrostServer } from '../../../src/server/server.js';
+import { MemoryLogger } from '../../../src/util/log.js';
 import { SkyClient, pipeline, query, type Arg } from '../../support/skyhash.js';
 import type { InProcessServer } from '../../support/server.js';
+import { tempDir } from '../../support/tmp.js';
 import {
   ACTION_ERROR,
   ENCODING,
   OK,
+  SERVER_ERROR,
   UNKNOWN_DATA_TYPE,
   WRONG_TYPE,
   decodeArray,
@@ -599,7 +606,7 @@ describe('LSKEYS', () => {
   });
 });
 
-describe('where SPEC.md is silent: as Skytable 0.7 (the research note)', () => {
+describe('where our docs are silent: as Skytable 0.7 (the research note)', () => {
   it('accepts spaces around the types of a keymap', async () => {
     const ks = freshName('ks');
     await expectReplies([
@@ -657,5 +664,176 @@ describe('where SPEC.md is silent: as Skytable 0.7 (the research note)', () => {
       [['INSPECT', 'KEYSPACE', name65], one(err('bad-container-name'))],
       [['INSPECT', 'TABLE', `default:${name65}`], one(err('bad-container-name'))],
     ]);
+  });
+});
+
+// Where two errors apply at once, the one Skytable 0.7.7 checks first answers (its
+// server/src/queryengine/ddl.rs, inspect.rs, parser.rs, corestore/memstore.rs and
+// actions/flushdb.rs, read for the order of their checks).
+describe('DDL error order: the first check Skytable 0.7 makes answers', () => {
+  const name65 = (fill: string): string => fill.repeat(65);
+  const notUtf8At65 = Buffer.concat([Buffer.from('k'.repeat(63)), Buffer.from([0xff, 0xfe])]);
+
+  it('DROP KEYSPACE answers keyspace-not-empty before still-in-use, and force then answers still-in-use', async () => {
+    const ks = freshName('ks');
+    const other = await SkyClient.connect(server.port);
+    const self = await SkyClient.connect(server.port);
+    await expectReplies([
+      [['CREATE', 'KEYSPACE', ks], OK],
+      [['CREATE', 'TABLE', `${ks}:t`, 'keymap(str,str)'], OK],
+    ]);
+    // The dropping connection itself is in the keyspace (Skytable counts its own reference).
+    await expectReplies([[['USE', ks], OK], [['DROP', 'KEYSPACE', ks], NOT_EMPTY], [['DROP', 'KEYSPACE', ks, 'force'], IN_USE]], self);
+    await expectReplies([[['USE', 'default:default'], OK]], self);
+    // Another connection is on one of its tables.
+    await expectReplies([[['USE', `${ks}:t`], OK]], other);
+    await expectReplies([
+      [['DROP', 'KEYSPACE', ks], NOT_EMPTY],
+      [['DROP', 'KEYSPACE', ks, 'force'], IN_USE],
+    ]);
+    await expectReplies([[['USE', 'default:default'], OK]], other);
+    await expectReplies([
+      [['DROP', 'KEYSPACE', ks], NOT_EMPTY],
+      [['DROP', 'KEYSPACE', ks, 'force'], OK],
+    ]);
+    other.close();
+    self.close();
+  });
+
+  it('DROP KEYSPACE answers still-in-use for an empty keyspace a connection is in', async () => {
+    const ks = freshName('ks');
+    const other = await SkyClient.connect(server.port);
+    await expectReplies([[['CREATE', 'KEYSPACE', ks], OK]]);
+    await expectReplies([[['USE', ks], OK]], other);
+    await expectReplies([[['DROP', 'KEYSPACE', ks], IN_USE]]);
+    other.close();
+    await eventually(async () => (await client.run('DROP', 'KEYSPACE', ks)) === OK);
+  });
+
+  it('DROP KEYSPACE answers container-name-too-long before Unknown action and before 9', async () => {
+    await expectReplies([
+      [['DROP', 'KEYSPACE', name65('k'), 'please'], TOO_LONG],
+      [['DROP', 'KEYSPACE', notUtf8At65], TOO_LONG],
+    ]);
+  });
+
+  it('CREATE KEYSPACE answers malformed-expression before container-name-too-long', async () => {
+    await expectReplies([
+      [['CREATE', 'KEYSPACE', `a-${name65('b')}`], MALFORMED],
+      [['CREATE', 'KEYSPACE', `1${name65('b')}`], MALFORMED],
+      [['CREATE', 'KEYSPACE', notUtf8At65], ENCODING],
+    ]);
+  });
+
+  it('CREATE TABLE answers 9 for a non-UTF-8 model before the entity is parsed', async () => {
+    await expectReplies([
+      [['CREATE', 'TABLE', 'a:b:c', Buffer.from([0x6b, 0xff])], ENCODING],
+      [['CREATE', 'TABLE', 'default:1t', Buffer.from([0x6b, 0xff])], ENCODING],
+      // The entity is still checked before the model's syntax.
+      [['CREATE', 'TABLE', 'a:b:c', 'hashmap(x)'], MALFORMED],
+      [['CREATE', 'TABLE', 'default:1t', 'keymap(str,int)'], one(err('bad-container-name'))],
+    ]);
+  });
+
+  it('CREATE TABLE answers the model errors before unknown-property', async () => {
+    const ks = freshName('ks');
+    await expectReplies([
+      [['CREATE', 'KEYSPACE', ks], OK],
+      [['CREATE', 'TABLE', `${ks}:a`, 'keymap(str,int)', 'persistent'], UNKNOWN_DATA_TYPE],
+      [['CREATE', 'TABLE', `${ks}:a`, 'hashmap(str,str)', 'persistent'], one(err('unknown-model'))],
+      [['CREATE', 'TABLE', `${ks}:a`, 'keymap(list<str>,str)', 'VOLATILE'], one(err('bad-type-for-key'))],
+      [['CREATE', 'TABLE', `${ks}:a`, 'keymap(str,)', 'x'], MALFORMED],
+      // A good model with a bad property, and a good table that exists with a bad property.
+      [['CREATE', 'TABLE', `${ks}:a`, 'keymap(str,str)', 'persistent'], one(err('unknown-property'))],
+      [['CREATE', 'TABLE', 'default:default', 'keymap(str,str)', 'persistent'], one(err('unknown-property'))],
+      [['INSPECT', 'KEYSPACE', ks], one(nonNull('+', []))],
+    ]);
+  });
+
+  it('INSPECT KEYSPACE answers bad-container-name for a name past 64 bytes before 9', async () => {
+    await expectReplies([[['INSPECT', 'KEYSPACE', notUtf8At65], one(err('bad-container-name'))]]);
+  });
+
+  describe('in the read-only state (after a failed save)', () => {
+    let ro: FrostServer;
+    let c: SkyClient;
+    const faults: FaultInjector = { plan: null };
+
+    beforeAll(async () => {
+      const config = withDefaults({ server: { dataDir: tempDir(), port: 0 }, bgsave: { enabled: false, every: 120 }, workers: { threads: 1 } });
+      ro = await FrostServer.start(config, { logger: new MemoryLogger(), saveOnShutdown: false, faults });
+      c = await SkyClient.connect(ro.addresses.skyhash.port);
+      await expectReplies([[['CREATE', 'KEYSPACE', 'full'], OK], [['CREATE', 'TABLE', 'full:t', 'keymap(str,str)'], OK]], c);
+      faults.plan = newFaultPlan('write', 1, true, 'EIO');
+      const failed = await ro.db.save();
+      faults.plan = null;
+      expect(failed.ok).toBe(false);
+      expect(ro.db.engine.readOnly).toBe(true);
+    });
+
+    afterAll(async () => {
+      c.close();
+      await ro.shutdown();
+    });
+
+    it('FLUSHDB answers 5 before resolving its entity', async () => {
+      await expectReplies(
+        [
+          [['FLUSHDB', 'nosuchks:t'], SERVER_ERROR],
+          [['FLUSHDB', 'a:b:c'], SERVER_ERROR],
+          [['FLUSHDB', 'full:nosuch'], SERVER_ERROR],
+          [['FLUSHDB'], SERVER_ERROR],
+          [['FLUSHDB', 'a', 'b'], ACTION_ERROR],
+        ],
+        c,
+      );
+    });
+
+    it('DROP KEYSPACE checks the name length, then the state, then everything else', async () => {
+      await expectReplies(
+        [
+          [['DROP', 'KEYSPACE', name65('k')], TOO_LONG],
+          [['DROP', 'KEYSPACE', 'default'], SERVER_ERROR],
+          [['DROP', 'KEYSPACE', 'nosuchks'], SERVER_ERROR],
+          [['DROP', 'KEYSPACE', 'full'], SERVER_ERROR],
+          [['DROP', 'KEYSPACE', 'a:b'], SERVER_ERROR],
+          [['DROP', 'KEYSPACE', Buffer.from([0x6b, 0xff])], SERVER_ERROR],
+        ],
+        c,
+      );
+    });
+
+    it('CREATE KEYSPACE and CREATE TABLE check their arguments, then the state, then existence', async () => {
+      await expectReplies(
+        [
+          [['CREATE', 'KEYSPACE', name65('k')], TOO_LONG],
+          [['CREATE', 'KEYSPACE', 'a-b'], MALFORMED],
+          [['CREATE', 'KEYSPACE', 'full'], SERVER_ERROR],
+          [['CREATE', 'TABLE', 'full:x', 'hashmap(str,str)'], one(err('unknown-model'))],
+          [['CREATE', 'TABLE', 'full:x', 'keymap(str,str)', 'persistent'], one(err('unknown-property'))],
+          [['CREATE', 'TABLE', 'a:b:c', 'keymap(str,str)'], MALFORMED],
+          [['CREATE', 'TABLE', 'nosuchks:x', 'keymap(str,str)'], SERVER_ERROR],
+          [['CREATE', 'TABLE', 'full:t', 'keymap(str,str)'], SERVER_ERROR],
+        ],
+        c,
+      );
+    });
+
+    it('DROP TABLE checks the entity, then the state; USE and INSPECT have no state check', async () => {
+      await expectReplies(
+        [
+          [['DROP', 'TABLE', 'a:b:c'], MALFORMED],
+          [['DROP', 'TABLE', 'full:1t'], one(err('bad-container-name'))],
+          [['DROP', 'TABLE', 'default:default'], SERVER_ERROR],
+          [['DROP', 'TABLE', 'nosuchks:t'], SERVER_ERROR],
+          [['DROP', 'TABLE', 'full:t'], SERVER_ERROR],
+          [['USE', 'nosuchks'], NOT_FOUND],
+          [['INSPECT', 'KEYSPACE', 'nosuchks'], NOT_FOUND],
+          [['INSPECT', 'TABLE', 'full:nosuch'], NOT_FOUND],
+          [['INSPECT', 'KEYSPACE', 'full'], one(nonNull('+', ['t']))],
+        ],
+        c,
+      );
+    });
   });
 });

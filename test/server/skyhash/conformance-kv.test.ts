@@ -1,5 +1,5 @@
 /**
- * SPEC.md section 6, key/value rows, byte for byte over a real socket: GET SET UPDATE USET DEL
+ * docs/behaviour.md (Skyhash actions), key/value rows, byte for byte over a real socket: GET SET UPDATE USET DEL
  * EXISTS MGET MSET MUPDATE SSET SUPDATE SDEL POP MPOP KEYLEN, with the common rules (argument
  * counts give 3, `str` encoding failures give 9, KV actions on list tables give wrong-model) and
  * the reply type symbol chosen by the table's value type.
@@ -506,7 +506,7 @@ describe('KEYLEN', () => {
     await expectReplies([[['KEYLEN', 'missing'], NIL]]);
   });
 
-  // SPEC.md section 6, common rules: "a key or value failing its str check gives 9" (Skytable
+  // docs/behaviour.md (Skyhash actions), common rules: "a key or value failing its str check gives 9" (Skytable
   // 0.7's KEYLEN answered 1 here).
   it('answers 9 for a non-UTF-8 key on a str-key table', async () => {
     await freshTable(client, 'keymap(str,str)');

@@ -1,5 +1,5 @@
 /**
- * SPEC.md section 6, list rows, byte for byte over a real socket: LSET, every LGET sub-form
+ * docs/behaviour.md (Skyhash actions), list rows, byte for byte over a real socket: LSET, every LGET sub-form
  * (whole list, LEN, LIMIT, VALUEAT, FIRST, LAST, RANGE) and every LMOD sub-form (PUSH, INSERT,
  * POP, REMOVE, CLEAR), with `bad-list-index`, `list-is-empty`, code 1 for a missing list,
  * code 7 for indexes that are not unsigned numbers, and wrong-model on KV tables.

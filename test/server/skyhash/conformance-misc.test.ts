@@ -1,5 +1,5 @@
 /**
- * SPEC.md sections 5 and 6 over a real socket: HEYA, SYS INFO / SYS METRIC, AUTH with auth
+ * docs/behaviour.md (Skyhash) over a real socket: HEYA, SYS INFO / SYS METRIC, AUTH with auth
  * off, unknown actions, case-insensitive action names, and pipelines (`*n` reply header, one
  * element per query in order, errors in place, state changes visible to later queries).
  */

@@ -1,5 +1,5 @@
 /**
- * SPEC.md section 3.4 (MKSNAP) over a real socket: local snapshots disabled and enabled, the
+ * docs/persistence.md (MKSNAP) over a real socket: local snapshots disabled and enabled, the
  * second's folder already existing, named snapshots with safe and unsafe names, duplicates,
  * invalid UTF-8, too many arguments, `err-snapshot-busy` for both kinds, and other connections
  * being served while a snapshot is written. (I/O failures are in readonly.test.ts, which

@@ -1,6 +1,6 @@
 /**
  * Shared helpers for the Skyhash conformance tests over a real socket: expected reply bytes
- * built from SPEC.md section 5 (as latin1 strings, the form `SkyClient.run` returns), a small
+ * built from docs/behaviour.md (Skyhash 1.x) (as latin1 strings, the form `SkyClient.run` returns), a small
  * server starter with one persistence worker, and fresh-table setup so tests stay independent.
  */
 

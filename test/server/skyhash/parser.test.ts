@@ -1,5 +1,5 @@
 /**
- * The Skyhash 1.x request parser as the server runs it, over a real socket (SPEC.md section 5):
+ * The Skyhash 1.x request parser as the server runs it, over a real socket (docs/behaviour.md, Skyhash 1.x):
  * - a valid stream split at every byte (and a long one at seeded random points) gives the same
  *   reply bytes as the stream sent whole;
  * - seeded random and mutated frames are always either answered or the connection closed,

@@ -1,9 +1,9 @@
 /**
- * SPEC.md section 3.5 (failsafe) end to end over the socket: a live save made to fail through
+ * docs/persistence.md (Failsafe) end to end over the socket: a live save made to fail through
  * the file-system fault seam puts the server in the read-only state, where every write action
  * answers `!1\n5\n` and changes nothing while reads, MKSNAP, SYS, INSPECT and AUTH keep
  * working and `SYS METRIC health` is `critical`; the next successful save restores normal
- * service. Also the MKSNAP rows of SPEC.md 3.4 that need an I/O failure (code 5, the name
+ * service. Also the MKSNAP rows of docs/persistence.md (MKSNAP) that need an I/O failure (code 5, the name
  * stays free, a client MKSNAP never sets or clears the read-only state).
  */
 
