@@ -67,8 +67,10 @@ function logReady(logger: Logger, config: FrostConfig): void {
 
 function logListening(logger: Logger, server: FrostServer, config: FrostConfig): void {
   const addresses = server.addresses;
-  logger.info(`Skyhash listening on ${addresses.skyhash.host}:${addresses.skyhash.port}`, { skyhash: addresses.skyhash });
+  if (!(config.ssl.enabled && config.ssl.only)) logger.info(`Skyhash listening on ${addresses.skyhash.host}:${addresses.skyhash.port}`, { skyhash: addresses.skyhash });
+  if (addresses.skyhashTls !== null) logger.info(`Skyhash TLS listening on ${addresses.skyhashTls.host}:${addresses.skyhashTls.port}${config.ssl.only ? ' (TLS only: no plain Skyhash port)' : ''}`, { skyhashTls: addresses.skyhashTls });
   if (addresses.resp !== null) logger.info(`RESP2 listening on ${addresses.resp.host}:${addresses.resp.port} (table ${config.resp.table})`, { resp: addresses.resp });
+  if (addresses.respTls !== null) logger.info(`RESP2 TLS listening on ${addresses.respTls.host}:${addresses.respTls.port}`, { respTls: addresses.respTls });
   logger.info(`loading the data set from ${config.server.dataDir} (clients are answered "loading" until it is in memory)`);
 }
 

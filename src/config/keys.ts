@@ -244,7 +244,7 @@ export const kKeys: readonly KeySpec[] = [
     isPath: true,
     env: 'SKY_TLS_KEY',
     flag: { long: '--sslkey', short: '-k', valueName: 'FILE' },
-    doc: { meaning: 'PEM private key. TLS is on when this and `ssl.chain` are both set. Not available yet: the server refuses to start with TLS configured.', defaultText: 'none (TLS off)', origin: 'skytable' },
+    doc: { meaning: 'PEM private key (unencrypted, or encrypted with its passphrase in `ssl.passin`). TLS is on when this and `ssl.chain` are both set: Skyhash then also listens with TLS on `ssl.port`, and RESP on `resp.tls_port` when set.', defaultText: 'none (TLS off)', origin: 'skytable' },
   },
   {
     path: 'ssl.chain',
@@ -287,7 +287,7 @@ export const kKeys: readonly KeySpec[] = [
     isPath: true,
     env: 'SKY_TLS_PASSIN',
     flag: { long: '--tlspassin', valueName: 'FILE' },
-    doc: { meaning: 'File holding the passphrase of an encrypted private key (read at startup, not here).', defaultText: 'none', origin: 'skytable' },
+    doc: { meaning: 'File whose first line is the passphrase of an encrypted `ssl.key` (read at start-up; Skytable 0.7.3+ ignored this flag, frostkv honours it).', defaultText: 'none', origin: 'skytable' },
   },
   // [auth]
   {
@@ -298,7 +298,7 @@ export const kKeys: readonly KeySpec[] = [
     secret: true,
     env: 'SKY_AUTH_ORIGIN_KEY',
     flag: { long: '--auth-origin-key', valueName: 'KEY' },
-    doc: { meaning: 'Origin key (40 printable ASCII characters) used to claim root; setting it turns auth on. Not available yet: the server refuses to start with it set.', defaultText: 'none (auth off)', origin: 'skytable' },
+    doc: { meaning: 'Origin key (exactly 40 ASCII letters and digits) used to claim root (AUTH CLAIM) and to restore lost tokens; setting it turns auth on for Skyhash and RESP.', defaultText: 'none (auth off)', origin: 'skytable' },
   },
   // [resp]
   {
@@ -322,7 +322,7 @@ export const kKeys: readonly KeySpec[] = [
     impliesResp: true,
     env: 'SKY_RESP_HOST',
     flag: { long: '--resp-host', valueName: 'HOST' },
-    doc: { meaning: 'Address the RESP listener binds to (RESP has no TLS).', defaultText: '127.0.0.1', origin: 'frostkv' },
+    doc: { meaning: 'Address the RESP listeners (plain and TLS) bind to.', defaultText: '127.0.0.1', origin: 'frostkv' },
   },
   {
     path: 'resp.port',
@@ -336,6 +336,21 @@ export const kKeys: readonly KeySpec[] = [
       unit: 'TCP port',
       meaning: 'TCP port of the RESP listener.',
       defaultText: '6379',
+      origin: 'frostkv',
+    },
+  },
+  {
+    path: 'resp.tls_port',
+    target: ['resp', 'tlsPort'],
+    kind: kPortKind as ValueKind<unknown>,
+    inFile: true,
+    impliesResp: true,
+    env: 'SKY_RESP_TLS_PORT',
+    flag: { long: '--resp-tls-port', valueName: 'PORT' },
+    doc: {
+      unit: 'TCP port',
+      meaning: "TCP port of the RESP TLS listener (Redis's `tls-port`), serving with `[ssl]`'s key and chain, which must be set. The plain `resp.port` stays open beside it.",
+      defaultText: 'none (no RESP TLS listener)',
       origin: 'frostkv',
     },
   },

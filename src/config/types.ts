@@ -59,6 +59,8 @@ export interface FrostConfig {
     enabled: boolean;
     host: string;
     port: number;
+    /** Port of the RESP TLS listener (with `[ssl]`'s key and chain), or null for none. */
+    tlsPort: number | null;
     /** The entity the RESP listener serves (`ks:tbl`). */
     table: string;
   };
@@ -96,7 +98,7 @@ export const kDefaultConfig: FrostConfig = {
   snapshot: { enabled: false, every: 3600, atmost: 0, failsafe: true },
   ssl: { enabled: false, key: null, chain: null, port: 2004, only: false, passin: null },
   auth: { originKey: null },
-  resp: { enabled: false, host: '127.0.0.1', port: 6379, table: 'default:default' },
+  resp: { enabled: false, host: '127.0.0.1', port: 6379, tlsPort: null, table: 'default:default' },
   limits: {
     keyMaxBytes: 1024 * 1024,
     valueMaxBytes: 64 * 1024 * 1024,

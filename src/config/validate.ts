@@ -75,7 +75,7 @@ function hostsOverlap(a: string, b: string): boolean {
 }
 
 /** The cross-checks by name, for a caller that enforces one itself (`open()` checks pairs per object). */
-export type CrossCheckId = 'snapshot-pair' | 'ssl-pair' | 'ssl-only' | 'record-fits' | 'request-fits' | 'listeners';
+export type CrossCheckId = 'snapshot-pair' | 'ssl-pair' | 'ssl-only' | 'resp-tls' | 'record-fits' | 'request-fits' | 'listeners';
 
 interface CrossCheck {
   id: CrossCheckId;
@@ -140,6 +140,22 @@ const kCrossChecks: readonly CrossCheck[] = [
     },
   },
   {
+    id: 'resp-tls',
+    keys: ['resp.tls_port', 'ssl.key', 'ssl.chain'],
+    run(merged) {
+      // RESP's TLS listener serves the one certificate of [ssl], as Redis serves one tls-cert-file on every TLS port.
+      if (merged.config.resp.tlsPort === null || (isSet(merged, 'ssl.key') && isSet(merged, 'ssl.chain'))) return [];
+      return [
+        {
+          code: ConfigErrorCode.missing,
+          message: `\`${named(merged, 'resp.tls_port')}\` is set${fromText(merged, 'resp.tls_port')} but TLS is not configured: set \`ssl.key\` and \`ssl.chain\` (--sslkey, --sslchain), whose certificate the RESP TLS listener serves`,
+          keyPath: 'ssl.key',
+          source: null,
+        },
+      ];
+    },
+  },
+  {
     id: 'record-fits',
     keys: ['limits.key_max_bytes', 'limits.value_max_bytes'],
     run(merged) {
@@ -181,13 +197,14 @@ const kCrossChecks: readonly CrossCheck[] = [
   },
   {
     id: 'listeners',
-    keys: ['server.host', 'server.port', 'ssl.port', 'ssl.only', 'ssl.key', 'ssl.chain', 'resp.enabled', 'resp.host', 'resp.port'],
+    keys: ['server.host', 'server.port', 'ssl.port', 'ssl.only', 'ssl.key', 'ssl.chain', 'resp.enabled', 'resp.host', 'resp.port', 'resp.tls_port'],
     run(merged) {
       const { server, ssl, resp } = merged.config;
       const listeners: { path: string; host: string; port: number }[] = [];
       if (!(ssl.enabled && ssl.only)) listeners.push({ path: 'server.port', host: server.host, port: server.port });
       if (ssl.enabled) listeners.push({ path: 'ssl.port', host: server.host, port: ssl.port });
       if (resp.enabled) listeners.push({ path: 'resp.port', host: resp.host, port: resp.port });
+      if (resp.enabled && resp.tlsPort !== null) listeners.push({ path: 'resp.tls_port', host: resp.host, port: resp.tlsPort });
       const problems: ConfigProblem[] = [];
       for (let i = 0; i < listeners.length; i++) {
         for (let j = i + 1; j < listeners.length; j++) {
@@ -233,16 +250,20 @@ export const kProdRules: readonly ProdRule[] = [
   { summary: 'BGSAVE is enabled (no --nosave, no `[bgsave] enabled = false`).', origin: 'Skytable 0.7 (feedback.rs)' },
   { summary: 'When snapshots are on, `snapshot.failsafe` is true.', origin: 'Skytable 0.7 (feedback.rs)' },
   {
-    summary: 'When auth is on, TLS is configured (`ssl.key` and `ssl.chain`), so tokens never cross the network in plain text.',
-    origin: 'frostkv (docs/decisions.md, Configuration). Skytable 0.7 required TLS in prod even without auth; frostkv asks for it only with auth, so a loopback-only prod server without auth can start.',
+    summary: 'TLS is configured (`ssl.key` and `ssl.chain`): Skyhash listens multi-socket (plain and TLS) or TLS-only (`ssl.only`).',
+    origin: 'Skytable 0.7 (feedback.rs: "Either multi-socket (TCP and TLS) or TLS only must be enabled")',
+  },
+  {
+    summary: 'When auth is on, Skyhash is TLS-only (`ssl.only`), so the origin key and tokens never cross the network in plain text.',
+    origin: 'Skytable 0.7 (feedback.rs: "When authn+authz is enabled, TLS-only mode must be enabled")',
   },
   {
     summary: 'A `server.maxclient` set explicitly does not exceed the process\'s open-files limit (soft RLIMIT_NOFILE), when the CLI could read it; the default is lowered to fit instead.',
     origin: 'Skytable 0.7 (feedback.rs: ResourceLimit::is_over_limit)',
   },
   {
-    summary: 'With auth on, RESP (which has no TLS) listens only on a loopback address, so RESP AUTH never sends tokens over the network in plain text.',
-    origin: 'frostkv: the "TLS when auth is on" rule applied to the RESP listener',
+    summary: 'With auth on, the plain RESP listener binds only to a loopback address (remote RESP clients use `resp.tls_port`), so RESP AUTH never sends tokens over the network in plain text.',
+    origin: 'frostkv: Skytable\'s "TLS-only when auth is on" rule applied to RESP, whose plain port cannot be closed (Redis closes it with `port 0`)',
   },
 ];
 
@@ -257,12 +278,7 @@ export function prodViolations(merged: Merged, openFilesLimit: number | null): C
   if (config.snapshot.enabled && !config.snapshot.failsafe) {
     violations.push(`snapshots must be failsafe: \`snapshot.failsafe\` is false${fromText(merged, 'snapshot.failsafe')}`);
   }
-  if (authOn && !config.ssl.enabled) {
-    violations.push(
-      `TLS must be configured in prod mode when auth is on (origin key from ${originOf(merged, 'auth.origin_key')}): ` +
-        'set `ssl.key` and `ssl.chain` (--sslkey, --sslchain), or the origin key and user tokens would cross the network in plain text',
-    );
-  }
+  violations.push(...prodTlsViolations(merged, authOn));
   // A default maxclient the limit cannot hold is lowered by the server at start-up (logged, as
   // Redis does); only a maxclient someone asked for is held to the limit.
   if (openFilesLimit !== null && isSet(merged, 'server.maxclient') && config.server.maxclient > openFilesLimit) {
@@ -272,8 +288,25 @@ export function prodViolations(merged: Merged, openFilesLimit: number | null): C
   }
   if (authOn && config.resp.enabled && !isLoopbackHost(config.resp.host)) {
     violations.push(
-      `RESP has no TLS, and auth is on: ${shown(merged, 'resp.host', config.resp.host)} would let RESP AUTH send tokens over the network in plain text; bind RESP to a loopback address or turn it off`,
+      `auth is on, and the plain RESP listener on ${shown(merged, 'resp.host', config.resp.host)} would let RESP AUTH send tokens over the network in plain text; bind RESP to a loopback address (remote clients use \`resp.tls_port\`) or turn it off`,
     );
   }
   return violations.map((message) => ({ code: ConfigErrorCode.prod, message, keyPath: null, source: null }));
+}
+
+/** Skytable 0.7's TLS rules for prod (feedback.rs): TLS always, and TLS-only when auth is on. */
+function prodTlsViolations(merged: Merged, authOn: boolean): string[] {
+  const { ssl } = merged.config;
+  if (!ssl.enabled) {
+    const why = authOn ? ` (auth is on: origin key from ${originOf(merged, 'auth.origin_key')})` : '';
+    return [
+      `TLS must be configured in prod mode${why}: set \`ssl.key\` and \`ssl.chain\` (--sslkey, --sslchain) to listen multi-socket (plain and TLS) or TLS-only (\`ssl.only\`)`,
+    ];
+  }
+  if (authOn && !ssl.only) {
+    return [
+      `Skyhash must be TLS-only in prod mode when auth is on (origin key from ${originOf(merged, 'auth.origin_key')}): \`ssl.only\` is false${fromText(merged, 'ssl.only')}, so the origin key and user tokens could cross the network in plain text on \`server.port\``,
+    ];
+  }
+  return [];
 }

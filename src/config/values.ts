@@ -124,10 +124,11 @@ export const kPathKind: ValueKind<string> = {
 
 /** Skytable 0.7.5's origin key: 40 ASCII characters (we further require them printable, no spaces). */
 export const kOriginKeyLength = 40;
-const kOriginKeyPattern = /^[\x21-\x7e]{40}$/;
+/** Skytable 0.7.7's rule (config/mod.rs, AuthkeyWrapper::try_new): 40 ASCII alphanumerics. */
+const kOriginKeyPattern = /^[A-Za-z0-9]{40}$/;
 
 export const kOriginKeyKind: ValueKind<string> = {
-  expected: `exactly ${kOriginKeyLength} printable ASCII characters without spaces (the Skytable 0.7.5 origin key format)`,
+  expected: `exactly ${kOriginKeyLength} ASCII letters and digits (the Skytable 0.7 origin key format)`,
   fromToml: (raw) => (typeof raw === 'string' ? kOriginKeyKind.fromText(raw) : fail),
   fromText: (text) => (kOriginKeyPattern.test(text) ? ok(text) : fail),
   format: () => '"<redacted>"',

@@ -4,7 +4,11 @@
  *
  * Guarantees:
  * - Keyspace `default` with table `default:default` (keymap(binstr,binstr)) always exists and
- *   cannot be dropped; keyspace `system` is reserved.
+ *   cannot be dropped; keyspace `system` is reserved. It holds one table, `system:auth` (user
+ *   name -> SHA-256 digest of the user's token), which no lookup, DDL or listing reaches: only
+ *   `authTable` (src/auth/users.ts) reads and writes it. Every cut carries it once it holds a
+ *   user, and a load puts it back, so users survive saves, restarts and restores; no DROP path
+ *   touches it.
  * - Every failure is a FrostError with a stable code (src/util/errors.ts).
  * - `freeze()` runs synchronously on the main thread, so no write can land between two tables'
  *   cuts: the EngineCut is one point in time across the whole database.
@@ -16,8 +20,11 @@ import { ErrorCode, FrostError } from '../util/errors.js';
 import { BufferPool, kDefaultPoolMaxBytes } from '../table/pool.js';
 import { Table, kDefaultKeyMaxBytes, kDefaultValueMaxBytes } from '../table/table.js';
 import type { FrozenTable } from '../table/generation.js';
-import { checkContainerName, kDefaultKeyspace, kDefaultTable, kSystemKeyspace, parseEntity, type EntityAddress } from './names.js';
+import { checkContainerName, kAuthTable, kDefaultKeyspace, kDefaultTable, kSystemKeyspace, parseEntity, type EntityAddress } from './names.js';
 import { checkModel, kDefaultModel, type TableModel } from './model.js';
+
+/** The model of `system:auth`: user names (ASCII) to 32-byte token digests. */
+export const kAuthTableModel: TableModel = { key: 'str', value: 'binstr', volatile: false };
 import { TableHandle } from './handle.js';
 import { badArgument, checkOptionsArgument, checkStringArgument } from './arguments.js';
 
@@ -80,6 +87,8 @@ export class Engine {
   readonly keyMaxBytes: number;
   readonly valueMaxBytes: number;
   private readonly spaces = new Map<string, KeyspaceEntry>();
+  /** `system:auth`, kept apart from `spaces` so no user-facing path can reach it. */
+  private authEntry: TableEntry;
   private readonly hashSeeds: (() => number) | null;
   private generation = 0;
   /** Monotonic count of writes (keys written, DDL) since the engine started. */
@@ -95,6 +104,12 @@ export class Engine {
     const space = new KeyspaceEntry(kDefaultKeyspace);
     this.spaces.set(space.name, space);
     space.tables.set(kDefaultTable, this.newEntry(kDefaultKeyspace, kDefaultTable, kDefaultModel));
+    this.authEntry = this.newEntry(kSystemKeyspace, kAuthTable, kAuthTableModel);
+  }
+
+  /** The auth table (`system:auth`); only src/auth/users.ts writes it. */
+  get authTable(): Table {
+    return this.authEntry.table;
   }
 
   private newEntry(keyspace: string, name: string, model: TableModel, seed?: number): TableEntry {
@@ -292,6 +307,13 @@ export class Engine {
         });
       }
     }
+    // The auth table is carried once it holds a user, so saves of a server that never used
+    // auth look exactly as before (and format-1 readers see no new keyspace).
+    const keyspaces = [...this.spaces.keys()];
+    if (this.authEntry.table.size > 0) {
+      keyspaces.push(kSystemKeyspace);
+      tables.push({ keyspace: kSystemKeyspace, name: kAuthTable, model: kAuthTableModel, seed: this.authEntry.table.seed, frozen: this.authEntry.table.freeze() });
+    }
     const pauseMs = performance.now() - started;
     this.generation++;
     let released = false;
@@ -301,7 +323,7 @@ export class Engine {
       pauseMs,
       changeCount: this.changes,
       tables,
-      keyspaces: [...this.spaces.keys()],
+      keyspaces,
       release(): void {
         if (released) return;
         released = true;
@@ -323,12 +345,18 @@ export class Engine {
   installDefinitions(definitions: Array<{ keyspace: string; table: string; model: TableModel; seed: number }>, keyspaces: string[]): Map<string, Table> {
     const created = new Map<string, Table>();
     for (const name of keyspaces) {
+      if (name === kSystemKeyspace) continue;
       if (!this.spaces.has(name)) {
         checkContainerName(name);
         this.spaces.set(name, new KeyspaceEntry(name));
       }
     }
     for (const definition of definitions) {
+      if (definition.keyspace === kSystemKeyspace) {
+        this.installAuthTable(definition);
+        created.set(`${kSystemKeyspace}:${kAuthTable}`, this.authEntry.table);
+        continue;
+      }
       const space = this.keyspace(definition.keyspace);
       const old = space.tables.get(definition.table);
       if (old !== undefined) this.retireEntry(old);
@@ -337,6 +365,16 @@ export class Engine {
       created.set(`${definition.keyspace}:${definition.table}`, entry.table);
     }
     return created;
+  }
+
+  /** A saved `system:auth`; any other table in `system`, or another model, is not ours. */
+  private installAuthTable(definition: { keyspace: string; table: string; model: TableModel; seed: number }): void {
+    const { model } = definition;
+    if (definition.table !== kAuthTable || model.key !== kAuthTableModel.key || model.value !== kAuthTableModel.value || model.volatile) {
+      throw new FrostError(ErrorCode.protectedObject, `keyspace system holds only table ${kAuthTable} (${kAuthTableModel.key} -> ${kAuthTableModel.value}); found ${definition.table}`);
+    }
+    this.retireEntry(this.authEntry);
+    this.authEntry = this.newEntry(kSystemKeyspace, kAuthTable, kAuthTableModel, definition.seed);
   }
 
   /** Memory and size figures across all tables. */

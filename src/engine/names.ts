@@ -13,6 +13,8 @@ export const kContainerNameMaxBytes = 64;
 export const kDefaultKeyspace = 'default';
 export const kDefaultTable = 'default';
 export const kSystemKeyspace = 'system';
+/** The table of users and token digests inside `system` (as Skytable 0.7's `system` keyspace). */
+export const kAuthTable = 'auth';
 /** Skytable 0.7's on-disk names, kept reserved so a save folder can never be ambiguous. */
 export const kReservedNames: readonly string[] = ['PRELOAD', 'PARTMAP'];
 

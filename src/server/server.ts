@@ -11,12 +11,17 @@
  *   limit holds); one more is answered its protocol's error and closed (admission.ts).
  * - The request bytes all connections buffer stay within `limits.request_buffers_max_bytes`
  *   (budget.ts).
+ * - With `[ssl]`, the key, chain and passphrase are read and checked before any port is bound
+ *   (tls-context.ts); Skyhash listens on `ssl.port` with TLS beside its plain port, or alone
+ *   with `ssl.only`, and RESP on `resp.tls_port` beside its plain port. A TLS socket reaches a
+ *   driver only after its handshake, which is timed out and bounded in number (tls-gate.ts).
  * - `shutdown` stops accepting, closes client connections, lets in-flight snapshots finish and
  *   runs the final save (retried until it succeeds or the caller gives up) through
  *   Database.close; during the load it first waits for the load to end.
  */
 
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { SecureContext } from 'node:tls';
 import { open, type Database, type OpenOptions } from '../database.js';
 import { markChecked } from '../config/object.js';
 import type { FrostConfig } from '../config/types.js';
@@ -30,10 +35,24 @@ import { RespDriver } from './resp/driver.js';
 import { ServerStats, type ServerView } from './stats.js';
 import { FdWatch, kRespMaxClientsReply, kSkyhashMaxClientsReply, planMaxclient, refuse } from './admission.js';
 import { RequestBudget } from './budget.js';
+import { loadTlsContext } from './tls-context.js';
+import { TlsGate } from './tls-gate.js';
 
 export interface ServerAddresses {
+  /** The plain Skyhash listener; with `ssl.only`, the TLS one (then the only Skyhash listener). */
   skyhash: { host: string; port: number };
+  /** The Skyhash TLS listener (`ssl.port`), when TLS is on. */
+  skyhashTls: { host: string; port: number } | null;
   resp: { host: string; port: number } | null;
+  /** The RESP TLS listener (`resp.tls_port`), when set. */
+  respTls: { host: string; port: number } | null;
+}
+
+/** How many listening sockets a configuration opens (each holds a descriptor). */
+function listenerCount(config: FrostConfig): number {
+  const skyhash = config.ssl.enabled ? (config.ssl.only ? 1 : 2) : 1;
+  const resp = config.resp.enabled ? (config.resp.tlsPort === null ? 1 : 2) : 0;
+  return skyhash + resp;
 }
 
 export interface ServerOptions {
@@ -70,6 +89,7 @@ export class FrostServer implements DatabaseSource {
   private effectiveMaxclient: number;
   private readonly fdWatch: FdWatch;
   private readonly budget: RequestBudget;
+  private readonly tlsGate = new TlsGate();
   private stopping = false;
   readonly stats = new ServerStats();
   private readonly view: ServerView;
@@ -83,7 +103,7 @@ export class FrostServer implements DatabaseSource {
     this.logger = logger;
     this.configFile = configFile;
     // Provisional until the database (and its worker pool, which holds descriptors too) is open.
-    this.effectiveMaxclient = planMaxclient(config.server.maxclient, config.resp.enabled ? 2 : 1, null);
+    this.effectiveMaxclient = planMaxclient(config.server.maxclient, listenerCount(config), null);
     this.fdWatch = new FdWatch(logger);
     this.budget = new RequestBudget(config.limits.requestBuffersMaxBytes, logger, this.stats);
     const server = this;
@@ -112,14 +132,6 @@ export class FrostServer implements DatabaseSource {
 
   /** Bind every listener (before any data is read); requests are answered "loading" until `load`. */
   static async listen(config: FrostConfig, options: ServerOptions): Promise<FrostServer> {
-    // Auth and TLS come in a later issue. Until then a configured origin
-    // key or TLS must stop the start: serving without them would leave the data open.
-    if (config.auth.originKey !== null) {
-      throw new FrostError(ErrorCode.authUnavailable, 'auth (`auth.origin_key`) is not available in this version of frostkv yet; remove it to start without auth');
-    }
-    if (config.ssl.enabled) {
-      throw new FrostError(ErrorCode.tlsUnavailable, 'TLS (`[ssl]`) is not available in this version of frostkv yet; remove it to serve plain TCP on loopback');
-    }
     const server = new FrostServer(config, options);
     try {
       await server.bindAll();
@@ -177,18 +189,32 @@ export class FrostServer implements DatabaseSource {
 
   private async bindAll(): Promise<void> {
     const limits = this.limits();
-    const skyhash = await this.bind('Skyhash', this.config.server.host, this.config.server.port, () => new SkyhashDriver(this, limits, this.logger), kSkyhashMaxClientsReply);
+    const { server: serverConfig, ssl, resp: respConfig } = this.config;
+    // The TLS files are read and checked before any port is bound: a bad key binds nothing.
+    const context = ssl.enabled ? loadTlsContext({ key: ssl.key as string, chain: ssl.chain as string, passin: ssl.passin }) : null;
+    const skyhashDriver = (): ProtocolDriver<unknown> => new SkyhashDriver(this, limits, this.logger);
+    const plain = context !== null && ssl.only ? null : await this.bind('Skyhash', serverConfig.host, serverConfig.port, skyhashDriver, kSkyhashMaxClientsReply, null);
+    const skyhashTls = context === null ? null : await this.bind('Skyhash TLS', serverConfig.host, ssl.port, skyhashDriver, kSkyhashMaxClientsReply, context);
     let resp: ServerAddresses['resp'] = null;
-    if (this.config.resp.enabled) {
-      resp = await this.bind('RESP', this.config.resp.host, this.config.resp.port, () => new RespDriver(this, limits, this.logger, this.config.resp.table, this.view), kRespMaxClientsReply);
+    let respTls: ServerAddresses['respTls'] = null;
+    if (respConfig.enabled) {
+      const respDriver = (): ProtocolDriver<unknown> => new RespDriver(this, limits, this.logger, respConfig.table, this.view);
+      resp = await this.bind('RESP', respConfig.host, respConfig.port, respDriver, kRespMaxClientsReply, null);
+      if (respConfig.tlsPort !== null && context !== null) {
+        respTls = await this.bind('RESP TLS', respConfig.host, respConfig.tlsPort, respDriver, kRespMaxClientsReply, context);
+      }
     }
-    this.addressesBound = { skyhash, resp };
+    this.addressesBound = { skyhash: (plain ?? skyhashTls) as { host: string; port: number }, skyhashTls, resp, respTls };
     this.fdWatch.start();
   }
 
-  private bind(name: string, host: string, port: number, driver: () => ProtocolDriver<unknown>, refusal: Buffer): Promise<{ host: string; port: number }> {
+  /** A TLS listener's socket goes through the handshake gate first (tls-gate.ts). */
+  private bind(name: string, host: string, port: number, driver: () => ProtocolDriver<unknown>, refusal: Buffer, context: SecureContext | null): Promise<{ host: string; port: number }> {
     return new Promise((resolve, reject) => {
-      const listener = createServer({ noDelay: true }, (socket) => this.accept(socket, driver, refusal));
+      const onSocket = context === null
+        ? (socket: Socket): void => this.accept(socket, driver, refusal)
+        : (socket: Socket): void => this.tlsGate.admit(socket, context, { secure: (secure) => this.accept(secure, driver, refusal), refused: () => this.tlsRefused() });
+      const listener = createServer({ noDelay: true }, onSocket);
       const failed = (error: NodeJS.ErrnoException): void => reject(listenError(name, host, port, error));
       listener.once('error', failed);
       listener.listen(port, host, () => {
@@ -201,6 +227,17 @@ export class FrostServer implements DatabaseSource {
         resolve({ host: address.address, port: address.port });
       });
     });
+  }
+
+  /** A socket closed before its handshake because kTlsHandshakesPendingMax were in progress. */
+  private tlsRefused(): void {
+    this.stats.connectionsReceived++;
+    this.stats.connectionsRejected++;
+    const now = Date.now();
+    if (now - this.lastRefusalWarnMs > kRefusalWarnEveryMs) {
+      this.lastRefusalWarnMs = now;
+      this.logger.warn(`refusing TLS connections: ${this.tlsGate.pending} handshakes in progress`);
+    }
   }
 
   private accept(socket: Socket, makeDriver: () => ProtocolDriver<unknown>, refusal: Buffer): void {
@@ -255,6 +292,7 @@ export class FrostServer implements DatabaseSource {
   async shutdown(options: { signal?: AbortSignal; retryEveryMs?: number } = {}): Promise<void> {
     this.stopping = true;
     this.fdWatch.stop();
+    this.tlsGate.close();
     const listenersClosed = this.closeListeners();
     for (const connection of this.connections) connection.close();
     // Stopping during the load waits for it (a half-loaded data set is never saved); the final

@@ -4,13 +4,16 @@
  *
  * Guarantees: the session holds exactly one use of its current keyspace and table entries
  * (counted on the engine's entries) and gives them back on every change and on close, so
- * `still-in-use` is exact.
+ * `still-in-use` is exact. Its `auth` (src/auth/provider.ts) is the connection's identity: with
+ * an origin key configured a connection starts anonymous and may run only what the protocol
+ * allows before auth; RESP clients carry the same AuthSession (src/server/resp/commands.ts).
  */
 
 import type { Engine, KeyspaceEntry, TableEntry } from '../engine/engine.js';
 import type { TableHandle } from '../engine/handle.js';
 import { kDefaultKeyspace, kDefaultTable } from '../engine/names.js';
 import { ErrorCode, FrostError } from '../util/errors.js';
+import { AuthSession, type AuthService } from '../auth/provider.js';
 
 export const kDefaultContainerUnset = ErrorCode.defaultContainerUnset;
 
@@ -19,17 +22,19 @@ export class Session {
   private keyspaceEntry: KeyspaceEntry | null = null;
   private tableEntry: TableEntry | null = null;
   private handle: TableHandle | null = null;
-  /**
-   * Whether this connection may run actions. Always true while auth is off; the auth issue
-   * starts connections unauthenticated when an origin key is configured.
-   */
-  authenticated = true;
-  user: string | null = null;
+  /** Who this connection is; `auth.authenticated` is always true while auth is off. */
+  readonly auth: AuthSession;
   closed = false;
 
-  constructor(engine: Engine) {
+  constructor(engine: Engine, auth: AuthService) {
     this.engine = engine;
+    this.auth = new AuthSession(auth);
     this.use(kDefaultKeyspace, kDefaultTable);
+  }
+
+  /** Whether this connection may run actions other than AUTH. */
+  get authenticated(): boolean {
+    return this.auth.authenticated;
   }
 
   get keyspace(): string | null {

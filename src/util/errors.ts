@@ -74,10 +74,14 @@ export const ErrorCode = {
   listenFailed: 'ERR_LISTEN_FAILED',
   /** The database was asked for while the data set is still loading. */
   loading: 'ERR_LOADING',
-  /** `[auth]` is configured but this version has no auth yet. */
-  authUnavailable: 'ERR_AUTH_UNAVAILABLE',
-  /** `[ssl]` is configured but this version has no TLS yet. */
-  tlsUnavailable: 'ERR_TLS_UNAVAILABLE',
+  /** A TLS file (`ssl.key`, `ssl.chain`, `ssl.passin`) cannot be read; the message names it. */
+  tlsFileUnreadable: 'ERR_TLS_FILE',
+  /** The TLS private key does not parse, is encrypted without a passphrase, or does not match the chain. */
+  tlsBadKey: 'ERR_TLS_KEY',
+  /** The passphrase in `ssl.passin` does not decrypt the private key; the message names both files. */
+  tlsBadPassphrase: 'ERR_TLS_PASSPHRASE',
+  /** The certificate chain file holds no valid PEM certificate. */
+  tlsBadCertificate: 'ERR_TLS_CERT',
   // wire protocols (src/protocol/limits.ts explains each)
   protocolFraming: 'ERR_PROTOCOL_FRAMING',
   protocolTooLarge: 'ERR_PROTOCOL_TOO_LARGE',

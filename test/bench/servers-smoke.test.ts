@@ -1,5 +1,5 @@
 /**
- * The network benches' smoke modes (bench/skyhash.ts, bench/vs-redis.ts), run as real child
+ * The network benches' smoke modes (bench/skyhash.ts, bench/vs-redis.ts, bench/tls.ts), run as real child
  * processes so they cannot rot: exit code 0, every stdout line one JSON object whose numbers are
  * all finite, the expected scenarios present, and no reply errors. No timing is asserted
  * (the goals in bench/RESULTS.md: targets are measured by bench scripts, never by timed tests).
@@ -129,6 +129,17 @@ describe('network bench smoke modes', () => {
         for (const line of bench) expectPositive(line, ['frostkvRps', 'redisRps', 'ratio']);
       }
     }
+  }, 90_000);
+
+  it('tls.ts --smoke measures TLS against plain for Skyhash and RESP, and Redis over TLS when installed', async () => {
+    const run = await runBench('tls.ts', { FROSTKV_BENCH_ENTRY: 'tsx' });
+    checkLines(run, 'tls');
+    const names = run.lines.map((line) => String(line.scenario));
+    for (const name of ['frostkv-skyhash-plain', 'frostkv-skyhash-tls', 'frostkv-resp-plain', 'frostkv-resp-tls']) expect(names, name).toContain(name);
+    for (const line of run.lines.filter((l) => l.scenario !== 'peer')) expectPositive(line, ['opsPerSec']);
+    const peer = run.lines.find((line) => line.scenario === 'peer') as Line;
+    if (peer.status === 'installed') expect(names).toEqual(expect.arrayContaining(['redis-resp-plain', 'redis-resp-tls']));
+    expect(typeof (run.lines.find((line) => line.scenario === 'frostkv-resp-tls') as Line).costVsPlainPct).toBe('number');
   }, 90_000);
 
   it('vs-redis.ts --smoke still runs, and says so, when Redis is not installed', async () => {

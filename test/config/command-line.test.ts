@@ -227,7 +227,7 @@ describe('--snapevery and --snapkeep', () => {
 describe('RESP flags', () => {
   it('--resp-port turns RESP on', () => {
     const loaded = run(['--resp-port', '6380']);
-    expect(loaded.config.resp).toEqual({ enabled: true, host: '127.0.0.1', port: 6380, table: 'default:default' });
+    expect(loaded.config.resp).toEqual({ enabled: true, host: '127.0.0.1', port: 6380, tlsPort: null, table: 'default:default' });
     expect(loaded.origins.get('resp.enabled')).toBe('--resp-port');
   });
 

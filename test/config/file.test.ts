@@ -50,7 +50,7 @@ describe('the TOML file', () => {
       passin: join(dir.path, 'tls/pass'),
     });
     expect(config.auth.originKey).toBe(kOriginKey);
-    expect(config.resp).toEqual({ enabled: true, host: '127.0.0.1', port: 6390, table: 'app:kv' });
+    expect(config.resp).toEqual({ enabled: true, host: '127.0.0.1', port: 6390, tlsPort: null, table: 'app:kv' });
     expect(loaded.configFile).toMatch(/config-\d+\.toml$/);
     expect(loaded.sources.get('snapshot.enabled')).toBe('file');
     expect(loaded.sources.get('resp.enabled')).toBe('file');

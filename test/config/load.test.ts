@@ -48,6 +48,7 @@ const kPrecedence: PrecedenceCase[] = [
   { path: 'resp.enabled', file: 'true', env: 'false', expect: [true, false] },
   { path: 'resp.host', file: '"127.0.0.2"', env: '127.0.0.3', flag: '127.0.0.4', expect: ['127.0.0.2', '127.0.0.3', '127.0.0.4'] },
   { path: 'resp.port', file: '6001', env: '6002', flag: '6003', expect: [6001, 6002, 6003] },
+  { path: 'resp.tls_port', file: '7001', env: '7002', flag: '7003', expect: [7001, 7002, 7003], extra: '[ssl]\nkey = "k"\nchain = "c"' },
   { path: 'resp.table', file: '"a:one"', env: 'a:two', flag: 'a:three', expect: ['a:one', 'a:two', 'a:three'] },
   { path: 'limits.key_max_bytes', file: '70000', env: '80000', expect: [70000, 80000] },
   { path: 'limits.value_max_bytes', file: '67108865', env: '67108866', expect: [67108865, 67108866] },
@@ -141,7 +142,7 @@ describe('prod mode', () => {
     expect(loaded.config.server.mode).toBe('prod');
     const withEverything = load(dir, {
       ...kProdReady,
-      toml: `[snapshot]\nevery = 60\natmost = 5\nfailsafe = true\n[auth]\norigin_key = "${kOriginKey}"\n[resp]\nhost = "127.0.0.1"\n`,
+      toml: `[snapshot]\nevery = 60\natmost = 5\nfailsafe = true\n[ssl]\nonly = true\n[auth]\norigin_key = "${kOriginKey}"\n[resp]\nhost = "127.0.0.1"\n`,
     });
     expect(withEverything.config.snapshot.enabled).toBe(true);
   });
@@ -161,14 +162,14 @@ describe('prod mode', () => {
     expect(messages[0]).toBe('BGSAVE must be enabled: `bgsave.enabled` is false (from --nosave)');
     expect(messages[1]).toBe('snapshots must be failsafe: `snapshot.failsafe` is false (from --stop-write-on-fail)');
     expect(messages[2]).toContain('TLS must be configured in prod mode');
-    expect(messages[2]).toContain('auth is on (origin key from SKY_AUTH_ORIGIN_KEY)');
+    expect(messages[2]).toContain('auth is on: origin key from SKY_AUTH_ORIGIN_KEY');
     expect(messages[3]).toContain('`server.maxclient` = 5000 (from SKY_SYSTEM_MAXCON) exceeds this process\'s open-files limit of 1024');
-    expect(messages[4]).toContain('RESP has no TLS, and auth is on');
+    expect(messages[4]).toContain('auth is on, and the plain RESP listener');
     expect(error.message).not.toContain(kOriginKey);
   });
 
   it('has one documented rule per kind of violation', () => {
-    expect(kProdRules).toHaveLength(5);
+    expect(kProdRules).toHaveLength(6);
   });
 
   it('checks maxclient against the open-files limit at the limit and one past it, and skips the check when the limit is unknown', () => {
@@ -179,10 +180,15 @@ describe('prod mode', () => {
     expect(load(dir, { ...kProdReady, openFilesLimit: null }).config.server.maxclient).toBe(50_000);
   });
 
-  it('needs TLS only when auth is on, not for a prod server without auth', () => {
-    expect(load(dir, { argv: ['--mode', 'prod'], openFilesLimit: 1_048_576 }).config.server.mode).toBe('prod');
-    const error = configError(() => load(dir, { argv: ['--mode', 'prod'], env: { SKY_AUTH_ORIGIN_KEY: kOriginKey }, openFilesLimit: 1_048_576 }));
-    expect(error.problems.map((problem) => problem.message)).toEqual([expect.stringContaining('TLS must be configured in prod mode when auth is on')]);
+  it('needs TLS multi-socket or TLS-only, as Skytable 0.7 does, and TLS-only when auth is on', () => {
+    const plain = configError(() => load(dir, { argv: ['--mode', 'prod'], openFilesLimit: 1_048_576 }));
+    expect(plain.problems.map((problem) => problem.message)).toEqual([expect.stringContaining('TLS must be configured in prod mode: set `ssl.key` and `ssl.chain`')]);
+    expect(load(dir, { ...kProdReady, argv: [...kProdReady.argv, '--sslonly'] }).config.ssl.only).toBe(true);
+    const noAuthTls = configError(() => load(dir, { argv: ['--mode', 'prod'], env: { SKY_AUTH_ORIGIN_KEY: kOriginKey }, openFilesLimit: 1_048_576 }));
+    expect(noAuthTls.problems.map((problem) => problem.message)).toEqual([expect.stringContaining('TLS must be configured in prod mode (auth is on')]);
+    const multi = configError(() => load(dir, { ...kProdReady, env: { SKY_AUTH_ORIGIN_KEY: kOriginKey } }));
+    expect(multi.problems.map((problem) => problem.message)).toEqual([expect.stringContaining('Skyhash must be TLS-only in prod mode when auth is on (origin key from SKY_AUTH_ORIGIN_KEY): `ssl.only` is false (default)')]);
+    expect(load(dir, { ...kProdReady, env: { SKY_AUTH_ORIGIN_KEY: kOriginKey, SKY_TLS_ONLY: 'true' } }).config.ssl.only).toBe(true);
   });
 
   it('does not require failsafe when snapshots are off', () => {
@@ -190,7 +196,7 @@ describe('prod mode', () => {
   });
 
   it('allows RESP on a loopback address with auth on, and anywhere without auth', () => {
-    expect(load(dir, { ...kProdReady, env: { SKY_AUTH_ORIGIN_KEY: kOriginKey }, argv: [...kProdReady.argv, '--resp'] }).config.resp.enabled).toBe(true);
+    expect(load(dir, { ...kProdReady, env: { SKY_AUTH_ORIGIN_KEY: kOriginKey }, argv: [...kProdReady.argv, '--sslonly', '--resp', '--resp-tls-port', '6380'] }).config.resp.tlsPort).toBe(6380);
     expect(load(dir, { ...kProdReady, argv: [...kProdReady.argv, '--resp-host', '0.0.0.0'] }).config.resp.host).toBe('0.0.0.0');
   });
 

@@ -89,14 +89,17 @@ const kCases: ValueCase[] = [
   { path: 'ssl.passin', good: ['"pass.txt"'], bad: ['""', '5'], textGood: ['pass.txt'], textBad: [''], section: 'key = "k.pem"\nchain = "c.pem"' },
   {
     path: 'auth.origin_key',
-    good: [`"${kOriginKey}"`, `"${'~'.repeat(40)}"`],
-    bad: [`"${key39}"`, `"${kOriginKey}x"`, `"${key39} "`, `"${'é'.repeat(40)}"`, '""', '40'],
+    // Skytable 0.7.7's AuthkeyWrapper::try_new: exactly 40 ASCII alphanumerics.
+    good: [`"${kOriginKey}"`, `"${'Z9'.repeat(20)}"`],
+    bad: [`"${key39}"`, `"${kOriginKey}x"`, `"${key39} "`, `"${'é'.repeat(40)}"`, `"${'~'.repeat(40)}"`, `"${key39}-"`, '""', '40'],
     textGood: [kOriginKey],
-    textBad: [key39, `${kOriginKey}x`, `${key39}\t`, ''],
+    textBad: [key39, `${kOriginKey}x`, `${key39}\t`, `${key39}.`, ''],
   },
   { path: 'resp.enabled', good: ['true', 'false'], bad: ['"on"'], textGood: ['1', '0'], textBad: ['on'] },
   { path: 'resp.host', good: ['"127.0.0.1"', '"::1"'], bad: ['""', '6379'], textGood: ['127.0.0.2'], textBad: [''] },
   { path: 'resp.port', good: ['1', '65535'], bad: ['0', '65536', '"6379"'], textGood: ['6380'], textBad: ['0', '65536'] },
+  // The RESP TLS port needs [ssl]'s key and chain.
+  { path: 'resp.tls_port', good: ['1', '65535'], bad: ['0', '65536', '"6380"'], textGood: ['6380'], textBad: ['0', '65536'], section: '[ssl]\nkey = "k.pem"\nchain = "c.pem"', env: { SKY_TLS_KEY: 'k.pem', SKY_TLS_CERT: 'c.pem' }, argv: ['--sslkey', 'k.pem', '--sslchain', 'c.pem'] },
   {
     path: 'resp.table',
     good: ['"default:default"', '"_app:users_2"', `"${'k'.repeat(64)}:${'t'.repeat(64)}"`],

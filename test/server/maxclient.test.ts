@@ -15,6 +15,7 @@ import { FdWatch } from '../../src/server/admission.js';
 import { MemoryLogger } from '../../src/util/log.js';
 import { freePort, kCliEntry, startInProcess, type InProcessServer } from '../support/server.js';
 import { tempDir } from '../support/tmp.js';
+import { makeTlsFixture } from '../support/tls.js';
 
 const kReplyWithinMs = 3_000;
 
@@ -161,8 +162,11 @@ function cliWithFiles(files: number, args: string[]): Child {
 describe('the default maxclient under a low open-files limit', () => {
   it('starts in prod mode, lowers maxclient to fit (logged once, no warning), and refuses one more with an error', async () => {
     const dir = tempDir();
-    const [port, respPort] = [await freePort(), await freePort()];
-    const child = cliWithFiles(200, ['--mode', 'prod', '--noart', '--port', String(port), '--resp-port', String(respPort), '--data-dir', join(dir, 'data')]);
+    const [port, respPort, sslPort] = [await freePort(), await freePort(), await freePort()];
+    // Prod mode needs TLS (Skytable 0.7's rule): a generated certificate, with its TLS port beside the plain one.
+    const tls = makeTlsFixture();
+    const ssl = ['--sslkey', tls.key, '--sslchain', tls.chain, '--sslport', String(sslPort)];
+    const child = cliWithFiles(200, ['--mode', 'prod', '--noart', '--port', String(port), '--resp-port', String(respPort), ...ssl, '--data-dir', join(dir, 'data')]);
     let exitCode: number | null = null;
     try {
       await child.waitFor(/ready to accept connections/);

@@ -3,6 +3,7 @@
  * exact bytes (so tests compare byte for byte), plus a small decoder for readable assertions.
  */
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 
 export type Arg = string | Buffer;
 
@@ -93,6 +94,14 @@ export class SkyClient {
   static connect(port: number, host = '127.0.0.1'): Promise<SkyClient> {
     return new Promise((resolve, reject) => {
       const socket = connect(port, host, () => resolve(new SkyClient(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  /** A client over TLS, trusting `ca` (the test certificate). */
+  static connectTls(port: number, ca: Buffer, host = '127.0.0.1'): Promise<SkyClient> {
+    return new Promise((resolve, reject) => {
+      const socket = tlsConnect({ port, host, ca, servername: 'localhost' }, () => resolve(new SkyClient(socket)));
       socket.once('error', reject);
     });
   }

@@ -21,6 +21,8 @@ import { kRespLoadingError } from '../loading.js';
 import type { Logger } from '../../util/log.js';
 import type { ServerView } from '../stats.js';
 import { globMatch, isMatchAll } from './glob.js';
+import { AuthFailure, AuthSession, authServiceFor } from '../../auth/provider.js';
+import { kRootUser } from '../../auth/users.js';
 import { configPairs, infoText, kRedisCompatVersion } from './info.js';
 
 export const RespText = {
@@ -39,6 +41,10 @@ export const RespText = {
   invalidCursor: 'ERR invalid cursor',
   noProto: 'NOPROTO unsupported protocol version',
   wrongPass: 'WRONGPASS invalid username-password pair or user is disabled.',
+  authRequired: 'NOAUTH Authentication required.',
+  helloNoAuth:
+    'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> ' +
+    'option can be used to authenticate the client and select the RESP protocol version at the same time',
   badClientName: 'ERR Client names cannot contain spaces, newlines or special characters.',
   tooLarge: 'ERR string exceeds maximum allowed size (proto-max-bulk-len)',
   notUtf8: 'ERR value is not valid UTF-8, and this table stores str',
@@ -103,8 +109,10 @@ const kRespReplyForCode: Record<ErrorCodeValue, string | typeof kAnswerWithMessa
   [ErrorCode.shutdownSaveAbandoned]: kAnswerWithMessage,
   [ErrorCode.addressInUse]: kAnswerWithMessage,
   [ErrorCode.listenFailed]: kAnswerWithMessage,
-  [ErrorCode.authUnavailable]: kAnswerWithMessage,
-  [ErrorCode.tlsUnavailable]: kAnswerWithMessage,
+  [ErrorCode.tlsFileUnreadable]: kAnswerWithMessage,
+  [ErrorCode.tlsBadKey]: kAnswerWithMessage,
+  [ErrorCode.tlsBadPassphrase]: kAnswerWithMessage,
+  [ErrorCode.tlsBadCertificate]: kAnswerWithMessage,
   [ErrorCode.protocolFraming]: kAnswerWithMessage,
   [ErrorCode.protocolTooLarge]: kAnswerWithMessage,
   [ErrorCode.protocolBadSize]: kAnswerWithMessage,
@@ -117,12 +125,22 @@ export const kKeysBatch = 4_096;
 /** SCAN visits segments until at least COUNT keys were looked at (COUNT is a hint, as in Redis). */
 export const kScanDefaultCount = 10;
 
+/** Redis's name for the user a password-only `AUTH <password>` logs in as. */
+export const kRedisDefaultUser = 'default';
+
 export class RespClient {
   readonly id: number;
   name: string | null = null;
   quit = false;
+  /** Who this client is (the same model as Skyhash's); set once the database is loaded. */
+  auth: AuthSession | null = null;
   constructor(id: number) {
     this.id = id;
+  }
+
+  /** Whether the client may run commands other than AUTH, HELLO and QUIT. */
+  get authenticated(): boolean {
+    return this.auth === null || this.auth.authenticated;
   }
 }
 
@@ -142,6 +160,7 @@ export class RespContext {
     this.logger = logger;
     this.client = client;
     this.tableEntity = tableEntity;
+    client.auth ??= new AuthSession(authServiceFor(db));
   }
 
   /** The served table (looked up again if it was dropped and re-created). */
@@ -524,8 +543,33 @@ function checkAuth(q: ArgView, from: number, count: number): void {
   if (!q.argIs(from, 'default')) throw fail(RespText.wrongPass);
 }
 
+/**
+ * With auth on: log in as `user` (or as root for `AUTH <token>` and for Redis's `default` user
+ * when no user of that name exists). Any failure is WRONGPASS and leaves the client as it was.
+ */
+function login(ctx: RespContext, q: ArgView, userAt: number | null, tokenAt: number): void {
+  const session = ctx.client.auth as AuthSession;
+  let user: Buffer = userAt === null ? Buffer.from(kRootUser) : Buffer.from(q.arg(userAt));
+  if (userAt !== null && q.argIs(userAt, kRedisDefaultUser) && !session.service.users.has(kRedisDefaultUser)) user = Buffer.from(kRootUser);
+  try {
+    session.login(user, q.arg(tokenAt));
+  } catch (error) {
+    if (error instanceof AuthFailure) throw fail(RespText.wrongPass);
+    throw error;
+  }
+}
+
+function authOn(ctx: RespContext): boolean {
+  return ctx.client.auth?.service.enabled === true;
+}
+
 const auth: RespCommand = (ctx, q) => {
-  checkAuth(q, 1, q.count - 1);
+  if (!authOn(ctx)) {
+    checkAuth(q, 1, q.count - 1);
+    return ctx.w.ok();
+  }
+  if (q.count > 3) throw fail(RespText.syntax);
+  login(ctx, q, q.count === 3 ? 1 : null, q.count - 1);
   ctx.w.ok();
 };
 
@@ -538,7 +582,8 @@ const hello: RespCommand = (ctx, q) => {
   let name: string | null | undefined;
   for (let i = 2; i < q.count; i++) {
     if (q.argIs(i, 'AUTH') && i + 2 < q.count) {
-      checkAuth(q, i + 1, 2);
+      if (authOn(ctx)) login(ctx, q, i + 1, i + 2);
+      else checkAuth(q, i + 1, 2);
       i += 2;
     } else if (q.argIs(i, 'SETNAME') && i + 1 < q.count) {
       name = clientName(q.argString(++i));
@@ -546,6 +591,7 @@ const hello: RespCommand = (ctx, q) => {
       throw fail(`ERR Syntax error in HELLO option '${q.argString(i)}'`);
     }
   }
+  if (!ctx.client.authenticated) throw fail(RespText.helloNoAuth);
   if (name !== undefined) ctx.client.name = name;
   const fields: Array<[string, string | number]> = [
     ['server', 'redis'],
@@ -564,6 +610,12 @@ const hello: RespCommand = (ctx, q) => {
   ctx.w.bulk('modules');
   ctx.w.array(0);
 };
+
+/** CLIENT LIST's `user=`: Redis's `default` while auth is off, the logged-in user, or empty. */
+function clientUser(ctx: RespContext): string {
+  if (!authOn(ctx)) return kRedisDefaultUser;
+  return ctx.client.auth?.user ?? '';
+}
 
 /** A client name as Redis accepts it: printable ASCII without spaces; empty clears it. */
 function clientName(text: string): string | null {
@@ -595,7 +647,7 @@ const client: RespCommand = (ctx, q) => {
     return ctx.w.ok();
   }
   if (q.argIs(1, 'INFO') || q.argIs(1, 'LIST')) {
-    return ctx.w.bulk(`id=${ctx.client.id} name=${ctx.client.name ?? ''} db=0 resp=2\n`);
+    return ctx.w.bulk(`id=${ctx.client.id} name=${ctx.client.name ?? ''} db=0 user=${clientUser(ctx)} resp=2\n`);
   }
   throw fail(`ERR unknown subcommand '${q.count > 1 ? q.argString(1) : ''}'. Try CLIENT HELP.`);
 };

@@ -8,6 +8,9 @@
  * lookup entirely (they are most of what redis-benchmark sends). While the data set loads,
  * every command is answered `-LOADING` as Redis does, except QUIT and INFO (which reports
  * `loading:1`, so clients such as ioredis wait for the load instead of failing).
+ * With auth on, a client that has not logged in gets `-NOAUTH Authentication required.` for
+ * every known command of the right arity except AUTH, HELLO and QUIT (Redis 7.0's CMD_NO_AUTH
+ * commands frostkv has), checked after the unknown-command and arity errors as Redis does.
  */
 
 import type { Database } from '../../database.js';
@@ -25,6 +28,9 @@ import { RespClient, RespContext, RespText, arityError, kCommands, kGetSpec, kSe
 /** The reply to a connection closed by the bound on all connections' request buffers. */
 export const kRespBuffersFullText =
   'ERR request buffers full: all connections together hold more than limits.request_buffers_max_bytes of unfinished requests and this one holds the most';
+
+/** Commands a client may run before it has authenticated (Redis 7.0.15: CMD_NO_AUTH). */
+const kBeforeAuth = new Set(['AUTH', 'HELLO', 'QUIT'].map((name) => kCommands.get(name) as CommandSpec));
 
 const kCommandNameMaxBytes = Math.max(...[...kCommands.keys()].map((name) => name.length));
 
@@ -94,6 +100,7 @@ export class RespDriver implements ProtocolDriver<ArgView> {
     if ((arity > 0 && q.count !== arity) || (arity < 0 && q.count < -arity)) {
       return this.output.error(arityError(q.argString(0, 'latin1')).text);
     }
+    if (!ctx.client.authenticated && !kBeforeAuth.has(spec)) return this.output.error(RespText.authRequired);
     if (spec.write && db.engine.readOnly) return this.output.error(RespText.misconf);
     try {
       const pending = spec.run(ctx, q);

@@ -1,6 +1,6 @@
 /**
  * Skytable 0.7 entity, DDL and administrative actions (docs/behaviour.md, Skyhash actions): DBSIZE FLUSHDB
- * LSKEYS HEYA MKSNAP WHEREAMI USE SYS CREATE DROP INSPECT AUTH.
+ * LSKEYS HEYA MKSNAP WHEREAMI USE SYS CREATE DROP INSPECT (AUTH is in auth.ts).
  *
  * Guarantees: one reply element per action. FLUSHDB and DROP swap in empty tables in O(1)
  * (memory is reclaimed in the background); LSKEYS with a large count reads a frozen generation
@@ -249,11 +249,6 @@ const inspect: Action = (ctx, q) => {
   throw reply(SkyError.unknownInspectQuery);
 };
 
-/** AUTH arrives with the auth issue; until then every subcommand answers err-auth-disabled. */
-const auth: Action = (ctx) => {
-  ctx.w.error(SkyError.authDisabled);
-};
-
 export const adminActions: ReadonlyArray<[string, Action]> = [
   ['DBSIZE', dbsize],
   ['FLUSHDB', flushdb],
@@ -266,5 +261,4 @@ export const adminActions: ReadonlyArray<[string, Action]> = [
   ['CREATE', create],
   ['DROP', drop],
   ['INSPECT', inspect],
-  ['AUTH', auth],
 ];

@@ -7,6 +7,8 @@
  * answered `*1` + its response code (4, or 7 for a non-digit size) before the connection closes.
  * While the data set loads, every query is answered with the `err-loading` element; the
  * session (and its current entity) starts with the first request after the load.
+ * With auth on, an anonymous connection's pipeline is answered `*1` + code 10 and its queries
+ * other than AUTH are code 10, as Skytable 0.7.7's execute_unauth (auth.ts has the rest).
  */
 
 import type { ArgView } from '../../protocol/args.js';
@@ -16,7 +18,9 @@ import { SkyhashWriter } from '../../protocol/skyhash/writer.js';
 import type { Logger } from '../../util/log.js';
 import type { ProtocolDriver } from '../connection.js';
 import { Session } from '../session.js';
-import { SkyContext, SkyError } from './context.js';
+import { Code, SkyContext, SkyError } from './context.js';
+import { auth, authAnonymous } from './auth.js';
+import { authServiceFor } from '../../auth/provider.js';
 import { kvActions } from './kv.js';
 import { listActions } from './lists.js';
 import { adminActions } from './admin.js';
@@ -30,7 +34,10 @@ export const kSkyhashBuffersFullError = 'err-request-buffers-full';
 
 type Action = (ctx: SkyContext, q: ArgView) => void | Promise<void>;
 
-const kActions = new Map<string, Action>([...kvActions, ...listActions, ...adminActions]);
+/** What an anonymous connection gets for any action but AUTH. */
+const kBadCredentials: Action = (ctx) => ctx.w.code(Code.badCredentials);
+
+const kActions = new Map<string, Action>([...kvActions, ...listActions, ...adminActions, ['AUTH', auth]]);
 /** Longest action name: anything longer is unknown without building a string. */
 const kActionNameMaxBytes = Math.max(...[...kActions.keys()].map((name) => name.length));
 
@@ -55,16 +62,23 @@ export class SkyhashDriver implements ProtocolDriver<SkyhashRequest> {
   }
 
   execute(request: SkyhashRequest): void | Promise<void> {
-    this.output.response(request.count);
     const db = this.source.loadedDb;
     if (db === null) {
+      this.output.response(request.count);
       for (let i = 0; i < request.count; i++) this.output.error(kSkyhashLoadingError);
       return undefined;
     }
     if (this.state === null) {
-      const session = new Session(db.engine);
+      const session = new Session(db.engine, authServiceFor(db));
       this.state = { session, ctx: new SkyContext(db, session, this.output, this.logger) };
     }
+    if (request.count > 1 && !this.state.session.authenticated) {
+      // Skytable answers an anonymous pipeline as one simple query: bad credentials.
+      this.output.response(1);
+      this.output.code(Code.badCredentials);
+      return undefined;
+    }
+    this.output.response(request.count);
     for (let i = 0; i < request.count; i++) {
       const pending = this.runQuery(this.state.ctx, request.query(i));
       if (pending !== undefined) return this.finishAfter(this.state.ctx, pending, request, i + 1);
@@ -80,8 +94,14 @@ export class SkyhashDriver implements ProtocolDriver<SkyhashRequest> {
     }
   }
 
+  /** The action for `q`; anonymous connections get only AUTH's login subset (anything else: code 10). */
+  private actionFor(ctx: SkyContext, q: ArgView): Action | undefined {
+    if (!ctx.session.authenticated) return q.argIs(0, 'AUTH') ? authAnonymous : kBadCredentials;
+    return q.length(0) <= kActionNameMaxBytes ? kActions.get(q.argString(0, 'latin1').toUpperCase()) : undefined;
+  }
+
   private runQuery(ctx: SkyContext, q: ArgView): Promise<void> | undefined {
-    const action = q.length(0) <= kActionNameMaxBytes ? kActions.get(q.argString(0, 'latin1').toUpperCase()) : undefined;
+    const action = this.actionFor(ctx, q);
     if (action === undefined) {
       this.output.error(SkyError.unknownAction);
       return undefined;
