@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { helpText } from '../../src/config/load.js';
 import { readOpenFilesLimits, raiseOpenFilesLimit } from '../../src/config/rlimit.js';
@@ -16,30 +16,24 @@ import { MemoryLogger } from '../../src/util/log.js';
 import { freePort, kCliEntry, startInProcess, type InProcessServer } from '../support/server.js';
 import { tempDir } from '../support/tmp.js';
 import { makeTlsFixture } from '../support/tls.js';
+import { peer } from '../support/peer.js';
 
 const kReplyWithinMs = 3_000;
 
 /** Connect, send `hello`, and collect everything until the server closes (or the deadline). */
 async function talk(port: number, hello: string, settleMs = 200): Promise<{ text: string; closed: boolean; socket: Socket }> {
-  const socket = connect(port, '127.0.0.1');
-  socket.on('error', () => undefined);
-  const chunks: Buffer[] = [];
-  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('error', reject);
-  });
-  socket.write(hello);
+  const client = await peer(port);
+  client.socket.write(hello);
   const closed = await new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(false), kReplyWithinMs);
-    socket.once('close', () => {
+    void client.closed.then(() => {
       clearTimeout(timer);
       resolve(true);
     });
     // A served connection answers and stays open: wait for its reply, then a little longer.
-    socket.once('data', () => setTimeout(() => resolve(socket.destroyed), settleMs));
+    client.socket.once('data', () => setTimeout(() => resolve(client.socket.destroyed), settleMs));
   });
-  return { text: Buffer.concat(chunks).toString('latin1'), closed, socket };
+  return { text: client.text(), closed, socket: client.socket };
 }
 
 describe('a connection past maxclient', () => {

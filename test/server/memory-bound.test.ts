@@ -4,13 +4,14 @@
  * error and closed, logged and counted in INFO; the others keep being served.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { loadConfig } from '../../src/config/load.js';
 import { RequestBudget } from '../../src/server/budget.js';
 import { ServerStats } from '../../src/server/stats.js';
 import { MemoryLogger } from '../../src/util/log.js';
 import { startInProcess, type InProcessServer } from '../support/server.js';
 import { tempDir } from '../support/tmp.js';
+import { peer } from '../support/peer.js';
 
 const kMiB = 1024 * 1024;
 const kRespBuffersFullText =
@@ -23,30 +24,6 @@ const kSmallValueBytes = 4 * kMiB;
 const kLargeValueBytes = 60 * kMiB;
 const kLargeSentBytes = 20 * kMiB;
 
-interface Peer {
-  socket: Socket;
-  text(): string;
-  closed: Promise<void>;
-  isClosed(): boolean;
-}
-
-async function peer(port: number): Promise<Peer> {
-  const socket = connect(port, '127.0.0.1');
-  socket.on('error', () => undefined);
-  const chunks: Buffer[] = [];
-  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('error', reject);
-  });
-  let closed = false;
-  return {
-    socket,
-    text: () => Buffer.concat(chunks).toString('latin1'),
-    closed: new Promise<void>((resolve) => socket.once('close', () => ((closed = true), resolve()))),
-    isClosed: () => closed,
-  };
-}
 
 function write(socket: Socket, bytes: Buffer | string): Promise<void> {
   return new Promise((resolve, reject) => socket.write(bytes, (error) => (error ? reject(error) : resolve())));
