@@ -54,6 +54,7 @@ try {
     savesAcked: report.savesAcked,
     namedSnapshotsAcked: report.namedSnapshotsAcked,
     foldersChecked: report.foldersChecked,
+    foldersWithCollections: report.foldersWithCollections,
     failuresTotal: failed,
     failures: report.failures,
     firstFailures: report.firstFailures,

@@ -22,6 +22,8 @@ import { Table, kDefaultKeyMaxBytes, kDefaultValueMaxBytes } from '../table/tabl
 import type { FrozenTable } from '../table/generation.js';
 import { checkContainerName, kAuthTable, kDefaultKeyspace, kDefaultTable, kSystemKeyspace, parseEntity, type EntityAddress } from './names.js';
 import { checkModel, kDefaultModel, type TableModel } from './model.js';
+import { ValueType } from './value.js';
+import { hashEncoding, kHashReferenceBytes, kHashTable, referenceId } from './small-hash.js';
 
 /** The model of `system:auth`: user names (ASCII) to 32-byte token digests. */
 export const kAuthTableModel: TableModel = { key: 'str', value: 'binstr', volatile: false };
@@ -34,9 +36,21 @@ export interface EngineOptions {
   poolMaxBytes?: number;
   /** Where tables get their hash seeds (default: random). The save simulation makes them seeded. */
   hashSeeds?: () => number;
+  /** The clock key expiry is judged by, ms since the epoch (default Date.now; the simulation drives its own). */
+  clock?: () => number;
 }
 
+/** Told after a key changes through any handle, expires, or its whole table is cleared (WATCH). */
+export interface KeyChangeListener {
+  keyChanged(tableId: number, bytes: Uint8Array, offset: number, length: number): void;
+  tableCleared(tableId: number): void;
+}
+
+let nextTableId = 1;
+
 export class TableEntry {
+  /** Unique per table object in this process (a re-created table gets a new one). */
+  readonly id = nextTableId++;
   readonly keyspace: string;
   readonly name: string;
   readonly model: TableModel;
@@ -44,6 +58,9 @@ export class TableEntry {
   dropped = false;
   /** Connections whose current entity is this table (a table in use cannot be dropped). */
   uses = 0;
+  /** Collection tables of this table's large hashes, by id (ARCHITECTURE.md "Collections"). */
+  readonly collections = new Map<number, Table>();
+  nextCollectionId = 1;
   constructor(keyspace: string, name: string, model: TableModel, table: Table) {
     this.keyspace = keyspace;
     this.name = name;
@@ -64,10 +81,30 @@ export class KeyspaceEntry {
 /** One table as captured by a cut. `frozen` is null for volatile tables (no data is saved). */
 export interface CutTable {
   keyspace: string;
+  /** A collection table's name is `<parent>#<id>` (no table name can contain `#`). */
   name: string;
   model: TableModel;
   seed: number;
   frozen: FrozenTable | null;
+  /** Set for a collection table: the table whose record names it, and its id. */
+  collection?: { parent: string; id: number };
+}
+
+/** Collection tables map fields to values, both bytes. */
+export const kCollectionModel: TableModel = { key: 'binstr', value: 'binstr', volatile: false };
+
+/** The name a collection table goes by in cuts and saves. */
+export function collectionTableName(parent: string, id: number): string {
+  return `${parent}#${id}`;
+}
+
+/** A table as a save lists it (a collection table names its parent and id). */
+export interface TableDefinition {
+  keyspace: string;
+  table: string;
+  model: TableModel;
+  seed: number;
+  collection?: { parent: string; id: number };
 }
 
 export interface EngineCut {
@@ -95,12 +132,16 @@ export class Engine {
   private changes = 0;
   private readOnlyReason: string | null = null;
   private closed = false;
+  readonly clock: () => number;
+  /** Key-change listeners (WATCH); empty in the common case, so writes pay one length check. */
+  readonly keyListeners: KeyChangeListener[] = [];
 
   constructor(options: EngineOptions = {}) {
     this.pool = new BufferPool(options.poolMaxBytes ?? kDefaultPoolMaxBytes);
     this.keyMaxBytes = options.keyMaxBytes ?? kDefaultKeyMaxBytes;
     this.valueMaxBytes = options.valueMaxBytes ?? kDefaultValueMaxBytes;
     this.hashSeeds = options.hashSeeds ?? null;
+    this.clock = options.clock ?? Date.now;
     const space = new KeyspaceEntry(kDefaultKeyspace);
     this.spaces.set(space.name, space);
     space.tables.set(kDefaultTable, this.newEntry(kDefaultKeyspace, kDefaultTable, kDefaultModel));
@@ -117,9 +158,93 @@ export class Engine {
       pool: this.pool,
       keyMaxBytes: this.keyMaxBytes,
       valueMaxBytes: this.valueMaxBytes,
+      clock: this.clock,
       ...(seed !== undefined ? { seed } : this.hashSeeds !== null ? { seed: this.hashSeeds() } : {}),
     });
-    return new TableEntry(keyspace, name, model, table);
+    const entry = new TableEntry(keyspace, name, model, table);
+    table.onExpired = (bytes, offset, length) => {
+      this.changes++;
+      this.keyChanged(entry.id, bytes, offset, length);
+    };
+    // A hash record that names a collection table takes the table with it when it goes.
+    table.onDropped = (type, bytes, offset, length) => {
+      if (type === ValueType.hash && length === kHashReferenceBytes && hashEncoding(bytes, offset) === kHashTable) {
+        this.retireCollection(entry, referenceId(bytes, offset));
+      }
+    };
+    return entry;
+  }
+
+  private newCollectionTable(seed?: number): Table {
+    return new Table({
+      pool: this.pool,
+      keyMaxBytes: this.keyMaxBytes,
+      valueMaxBytes: this.valueMaxBytes,
+      clock: this.clock,
+      ...(seed !== undefined ? { seed } : this.hashSeeds !== null ? { seed: this.hashSeeds() } : {}),
+    });
+  }
+
+  /** A new, empty collection table owned by `entry` (a hash that outgrew its small encoding). */
+  createCollection(entry: TableEntry): { id: number; table: Table } {
+    const id = entry.nextCollectionId++;
+    const table = this.newCollectionTable();
+    entry.collections.set(id, table);
+    return { id, table };
+  }
+
+  /** Its key went: clear the collection table (its memory is released like a dropped table's). */
+  private retireCollection(entry: TableEntry, id: number): void {
+    const table = entry.collections.get(id);
+    if (table === undefined) return;
+    entry.collections.delete(id);
+    table.clear();
+  }
+
+  /** Every collection of `entry` goes (FLUSHDB, DROP, restore). */
+  clearCollections(entry: TableEntry): void {
+    for (const table of entry.collections.values()) table.clear();
+    entry.collections.clear();
+  }
+
+  /** The engine's clock: ms since the epoch, what expiry times are compared with. */
+  nowMs(): number {
+    return this.clock();
+  }
+
+  /** Register a key-change listener; returns the function that removes it. */
+  addKeyChangeListener(listener: KeyChangeListener): () => void {
+    this.keyListeners.push(listener);
+    return () => {
+      const at = this.keyListeners.indexOf(listener);
+      if (at >= 0) this.keyListeners.splice(at, 1);
+    };
+  }
+
+  /** Tell the listeners that a key of table `tableId` changed (called after the change). */
+  keyChanged(tableId: number, bytes: Uint8Array, offset: number, length: number): void {
+    const listeners = this.keyListeners;
+    for (let i = 0; i < listeners.length; i++) (listeners[i] as KeyChangeListener).keyChanged(tableId, bytes, offset, length);
+  }
+
+  /** Tell the listeners that every key of table `tableId` may have changed. */
+  tableCleared(tableId: number): void {
+    for (const listener of this.keyListeners) listener.tableCleared(tableId);
+  }
+
+  /** Every table with data (user tables and system:auth), for the expiry sweep. */
+  *dataTables(): IterableIterator<Table> {
+    for (const space of this.spaces.values()) for (const entry of space.tables.values()) yield entry.table;
+  }
+
+  /** Every table object with its name in cuts (`ks:tbl`, collections `ks:tbl#id`), for checks. */
+  *allTables(): IterableIterator<[string, Table]> {
+    for (const space of this.spaces.values()) {
+      for (const entry of space.tables.values()) {
+        yield [`${space.name}:${entry.name}`, entry.table];
+        for (const [id, table] of entry.collections) yield [`${space.name}:${collectionTableName(entry.name, id)}`, table];
+      }
+    }
   }
 
   // ------------------------------------------------------------ state
@@ -164,6 +289,10 @@ export class Engine {
 
   markClosed(): void {
     this.closed = true;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   // ------------------------------------------------------------ lookup
@@ -280,6 +409,8 @@ export class Engine {
   private retireEntry(entry: TableEntry): void {
     entry.dropped = true;
     entry.table.clear();
+    this.clearCollections(entry);
+    this.tableCleared(entry.id);
   }
 
   describe(address: EntityAddress): TableModel {
@@ -295,6 +426,8 @@ export class Engine {
   freeze(): EngineCut {
     // No open check: the final save on shutdown freezes after handles stopped serving.
     const started = performance.now();
+    // One time for the whole cut: a key is in it exactly when it had not expired by then.
+    const cutMs = this.clock();
     const tables: CutTable[] = [];
     for (const space of this.spaces.values()) {
       for (const entry of space.tables.values()) {
@@ -303,8 +436,20 @@ export class Engine {
           name: entry.name,
           model: entry.model,
           seed: entry.table.seed,
-          frozen: entry.model.volatile ? null : entry.table.freeze(),
+          frozen: entry.model.volatile ? null : entry.table.freeze(cutMs),
         });
+        // Invariant 7: a hash's collection table is cut in the same step as the record naming it.
+        if (entry.model.volatile) continue;
+        for (const [id, table] of entry.collections) {
+          tables.push({
+            keyspace: space.name,
+            name: collectionTableName(entry.name, id),
+            model: kCollectionModel,
+            seed: table.seed,
+            frozen: table.freeze(cutMs),
+            collection: { parent: entry.name, id },
+          });
+        }
       }
     }
     // The auth table is carried once it holds a user, so saves of a server that never used
@@ -312,7 +457,7 @@ export class Engine {
     const keyspaces = [...this.spaces.keys()];
     if (this.authEntry.table.size > 0) {
       keyspaces.push(kSystemKeyspace);
-      tables.push({ keyspace: kSystemKeyspace, name: kAuthTable, model: kAuthTableModel, seed: this.authEntry.table.seed, frozen: this.authEntry.table.freeze() });
+      tables.push({ keyspace: kSystemKeyspace, name: kAuthTable, model: kAuthTableModel, seed: this.authEntry.table.seed, frozen: this.authEntry.table.freeze(cutMs) });
     }
     const pauseMs = performance.now() - started;
     this.generation++;
@@ -342,7 +487,7 @@ export class Engine {
   }
 
   /** Replace all keyspaces and tables (used by startup load and restore; engine must be fresh). */
-  installDefinitions(definitions: Array<{ keyspace: string; table: string; model: TableModel; seed: number }>, keyspaces: string[]): Map<string, Table> {
+  installDefinitions(definitions: TableDefinition[], keyspaces: string[]): Map<string, Table> {
     const created = new Map<string, Table>();
     for (const name of keyspaces) {
       if (name === kSystemKeyspace) continue;
@@ -351,7 +496,12 @@ export class Engine {
         this.spaces.set(name, new KeyspaceEntry(name));
       }
     }
+    const collections: TableDefinition[] = [];
     for (const definition of definitions) {
+      if (definition.collection !== undefined) {
+        collections.push(definition);
+        continue;
+      }
       if (definition.keyspace === kSystemKeyspace) {
         this.installAuthTable(definition);
         created.set(`${kSystemKeyspace}:${kAuthTable}`, this.authEntry.table);
@@ -364,7 +514,45 @@ export class Engine {
       space.tables.set(definition.table, entry);
       created.set(`${definition.keyspace}:${definition.table}`, entry.table);
     }
+    for (const definition of collections) this.installCollection(definition, created);
     return created;
+  }
+
+  /** A saved collection table, under the table whose records name it. */
+  private installCollection(definition: TableDefinition, created: Map<string, Table>): void {
+    const { parent, id } = definition.collection!;
+    const entry = this.spaces.get(definition.keyspace)?.tables.get(parent);
+    if (entry === undefined || entry.model.volatile || definition.table !== collectionTableName(parent, id) || entry.collections.has(id)) {
+      throw new FrostError(ErrorCode.corruptSave, `collection table ${definition.keyspace}:${definition.table} has no table ${parent} to belong to, or a bad name`);
+    }
+    const table = this.newCollectionTable(definition.seed);
+    entry.collections.set(id, table);
+    entry.nextCollectionId = Math.max(entry.nextCollectionId, id + 1);
+    created.set(`${definition.keyspace}:${definition.table}`, table);
+  }
+
+  /**
+   * After a load: collection tables that no hash record names go (their key expired while
+   * the save sat on disk, or it had expired at the cut). Reads the hash records of tables that
+   * have collections; returns how many went.
+   */
+  dropOrphanCollections(): number {
+    let dropped = 0;
+    for (const space of this.spaces.values()) {
+      for (const entry of space.tables.values()) {
+        if (entry.collections.size === 0) continue;
+        const named = new Set<number>();
+        entry.table.forEachLive((type, bytes, offset, length) => {
+          if (type === ValueType.hash && length === kHashReferenceBytes && hashEncoding(bytes, offset) === kHashTable) named.add(referenceId(bytes, offset));
+        });
+        for (const id of [...entry.collections.keys()]) {
+          if (named.has(id)) continue;
+          this.retireCollection(entry, id);
+          dropped++;
+        }
+      }
+    }
+    return dropped;
   }
 
   /** A saved `system:auth`; any other table in `system`, or another model, is not ours. */
@@ -392,6 +580,12 @@ export class Engine {
         dataBytes += stats.dataBytes;
         cowBytesNow += stats.cowBytesNow;
         cowBytesPeak += stats.cowBytesPeak;
+        for (const collection of entry.collections.values()) {
+          const own = collection.stats();
+          dataBytes += own.dataBytes;
+          cowBytesNow += own.cowBytesNow;
+          cowBytesPeak += own.cowBytesPeak;
+        }
       }
     }
     return { keyCount, tableCount, dataBytes, cowBytesNow, cowBytesPeak };

@@ -33,7 +33,19 @@ import { readArrayHeader, readElementHeader } from '../engine/list.js';
 import type { TableModel } from '../engine/model.js';
 import { FsFailure, FsSeam, type FaultPlan, type FsFailureInfo } from './fs-seam.js';
 import { FormatError, checkReadableVersion, crc32Hex, type ManifestFile, type ReadableFormatVersion } from './format.js';
-import { checkFileHeaderV1, dataFileVersion, parseBlockOrTrailerV1, recordLayout, type BlockHeader, type RecordLayout } from './schema.js';
+import {
+  checkFileHeaderV1,
+  dataFileVersion,
+  kMsgpackUint64,
+  kRecordExpiryBytes,
+  kRecordTagExpiryFlag,
+  kRecordTagReservedMask,
+  kRecordTagTypeMask,
+  parseBlockOrTrailerV1,
+  recordLayout,
+  type BlockHeader,
+  type RecordLayout,
+} from './schema.js';
 import { hashInBlock, type BlockList } from './checks.js';
 
 export interface BuiltSegment {
@@ -53,12 +65,18 @@ export interface DecodeTask {
   file: ManifestFile;
   /** false: verify only (offline verify, restore pre-check). */
   build: boolean;
+  /** Building: records whose expiry time is at or before this (ms since the epoch) are dropped. */
+  nowMs?: number;
   faults: FaultPlan | null;
 }
 
 export type DecodeResult = ({ ok: true } & DecodedFile) | { ok: false; failure: FsFailureInfo };
 
 const unpackr = new Unpackr({ mapsAsObjects: true });
+/** Record type codes (src/engine/value.ts names them). */
+const kTypeString = 0;
+const kTypeList = 1;
+const kTypeMax = 2;
 /** One read buffer per worker, reused for every file (segments copy what they keep). */
 const readScratch = { buffer: Buffer.alloc(0) };
 
@@ -131,14 +149,14 @@ class BlockBuilder {
     this.open = [newBuilding(depth, prefix)];
   }
 
-  add(file: string, hash: number, bytes: Uint8Array, keyOffset: number, keyLength: number, valueOffset: number, valueLength: number): void {
+  add(file: string, hash: number, bytes: Uint8Array, keyOffset: number, keyLength: number, valueOffset: number, valueLength: number, type: number, expiresAtMs: number): void {
     for (;;) {
       const target = this.open.find((segment) => covers(segment, hash));
       if (target === undefined) throw new FormatError(file, 'block layout', 'a record hashes outside its block');
       if (findSlot(target, hash, bytes, keyOffset, keyLength) >= 0) throw new FormatError(file, 'unique keys', 'a key appears twice');
-      const need = entryHeapBytes(keyLength, valueLength);
+      const need = entryHeapBytes(keyLength, valueLength, expiresAtMs !== 0);
       if (hasRoom(target, need)) {
-        const offset = appendRecord(target, hash, bytes, keyOffset, keyLength, bytes, valueOffset, valueLength);
+        const offset = appendRecord(target, hash, bytes, keyOffset, keyLength, bytes, valueOffset, valueLength, type, expiresAtMs);
         insertSlot(target, hash, offset);
         return;
       }
@@ -172,7 +190,8 @@ type FileDecoder = (task: DecodeTask, bytes: Buffer, header: Record<string, unkn
  * error; a version outside the list never reaches this table (checkReadableVersion refuses it).
  */
 const kDecoders: { readonly [V in ReadableFormatVersion]: FileDecoder } = {
-  1: decodeV1,
+  1: (task, bytes, header, headerEnd) => decodeBlocks(task, bytes, header, headerEnd, readRecordV1),
+  2: (task, bytes, header, headerEnd) => decodeBlocks(task, bytes, header, headerEnd, readRecordV2),
 };
 
 function decodeFile(task: DecodeTask, seam: FsSeam): DecodedFile {
@@ -196,8 +215,59 @@ export function decodeBytes(task: DecodeTask, bytes: Buffer): DecodedFile {
   return { ...decoded, sizeBytes: bytes.length };
 }
 
-/** Format 1: blocks of records after the header, then the trailer, then nothing. */
-function decodeV1(task: DecodeTask, bytes: Buffer, header: Record<string, unknown>, headerEnd: number): Omit<DecodedFile, 'sizeBytes'> {
+/** Where a record reader found a record's parts (one per thread; read before the next record). */
+const framed = { keyOffset: 0, keyLength: 0, valueOffset: 0, valueLength: 0, type: 0, expiresAtMs: 0, end: 0 };
+type RecordReader = (bytes: Buffer, at: number, end: number, layout: RecordLayout, file: string) => void;
+
+/** Format 1: key, then value (a list table's value is its MessagePack array); no type, no expiry. */
+function readRecordV1(bytes: Buffer, at: number, end: number, layout: RecordLayout, file: string): void {
+  const [keyOffset, keyLength] = readElementOrFail(bytes, at, end, file, 'key');
+  framed.keyOffset = keyOffset;
+  framed.keyLength = keyLength;
+  at = keyOffset + keyLength;
+  if (layout.list) {
+    framed.valueOffset = at;
+    framed.end = skipList(bytes, at, end, file);
+    framed.valueLength = framed.end - at;
+  } else {
+    [framed.valueOffset, framed.valueLength] = readElementOrFail(bytes, at, end, file, 'value');
+    framed.end = framed.valueOffset + framed.valueLength;
+  }
+  framed.type = layout.list ? kTypeList : kTypeString;
+  framed.expiresAtMs = 0;
+}
+
+/** Format 2: tag, key, value framed by its type, then the expiry time if the tag says so. */
+function readRecordV2(bytes: Buffer, at: number, end: number, layout: RecordLayout, file: string): void {
+  const tag = bytes[at] as number;
+  if ((tag & kRecordTagReservedMask) !== 0 || (tag & kRecordTagTypeMask) > kTypeMax) throw new FormatError(file, 'record tag', `bad tag 0x${tag.toString(16)}`);
+  const type = tag & kRecordTagTypeMask;
+  const [keyOffset, keyLength] = readElementOrFail(bytes, at + 1, end, file, 'key');
+  framed.keyOffset = keyOffset;
+  framed.keyLength = keyLength;
+  at = keyOffset + keyLength;
+  if (type === kTypeList) {
+    framed.valueOffset = at;
+    at = skipList(bytes, at, end, file);
+    framed.valueLength = at - framed.valueOffset;
+  } else {
+    [framed.valueOffset, framed.valueLength] = readElementOrFail(bytes, at, end, file, 'value');
+    at = framed.valueOffset + framed.valueLength;
+  }
+  framed.type = type;
+  framed.expiresAtMs = 0;
+  if ((tag & kRecordTagExpiryFlag) !== 0) {
+    if (at + kRecordExpiryBytes > end || bytes[at] !== kMsgpackUint64) throw new FormatError(file, 'record expiry', 'missing or not a uint 64');
+    const expiresAtMs = bytes.readUInt32BE(at + 1) * 0x1_0000_0000 + bytes.readUInt32BE(at + 5);
+    if (expiresAtMs === 0 || expiresAtMs > Number.MAX_SAFE_INTEGER) throw new FormatError(file, 'record expiry', `out of range`);
+    framed.expiresAtMs = expiresAtMs;
+    at += kRecordExpiryBytes;
+  }
+  framed.end = at;
+}
+
+/** Blocks of records after the header, then the trailer, then nothing (formats 1 and 2). */
+function decodeBlocks(task: DecodeTask, bytes: Buffer, header: Record<string, unknown>, headerEnd: number, readRecord: RecordReader): Omit<DecodedFile, 'sizeBytes'> {
   const file = task.file.path;
   checkFileHeaderV1(header, file, task);
   const layout = recordLayout(task.model);
@@ -218,7 +288,7 @@ function decodeV1(task: DecodeTask, bytes: Buffer, header: Record<string, unknow
     }
     const block = parsed.block;
     blockList.push(block.depth, block.prefix);
-    at = decodeBlockV1(task, bytes, at, block, layout, built);
+    at = decodeBlock(task, bytes, at, block, layout, built, readRecord);
     records += block.records;
     blocks++;
   }
@@ -226,30 +296,25 @@ function decodeV1(task: DecodeTask, bytes: Buffer, header: Record<string, unknow
   return { records, segments: built, blocks: blockList };
 }
 
-/** Read one format-1 block's records from `at` (building segments into `built`); returns the end. */
-function decodeBlockV1(task: DecodeTask, bytes: Buffer, at: number, block: BlockHeader, layout: RecordLayout, built: BuiltSegment[]): number {
+/** Read one block's records from `at` (building segments into `built`); returns the end. */
+function decodeBlock(task: DecodeTask, bytes: Buffer, at: number, block: BlockHeader, layout: RecordLayout, built: BuiltSegment[], readRecord: RecordReader): number {
   const file = task.file.path;
   const { depth, prefix, records: count } = block;
   const end = bytes.length;
   const builder = task.build ? new BlockBuilder(depth, prefix) : null;
+  const nowMs = task.nowMs ?? 0;
   for (let r = 0; r < count; r++) {
     if (at >= end) throw new FormatError(file, 'block records', `block ${depth}/${prefix} says ${count} records, the file ends after ${r}`);
-    const [keyOffset, keyLength] = readElementOrFail(bytes, at, end, file, 'key');
-    at = keyOffset + keyLength;
-    let valueOffset: number;
-    let valueLength: number;
-    if (layout.list) {
-      valueOffset = at;
-      at = skipList(bytes, at, end, file);
-      valueLength = at - valueOffset;
-    } else {
-      [valueOffset, valueLength] = readElementOrFail(bytes, at, end, file, 'value');
-      at = valueOffset + valueLength;
-    }
+    readRecord(bytes, at, end, layout, file);
+    at = framed.end;
     // Verifying checks every record's block too (a record outside its block loads wrongly).
-    const hash = hashBytes(task.hashSeed, bytes, keyOffset, keyLength);
-    if (builder !== null) builder.add(file, hash, bytes, keyOffset, keyLength, valueOffset, valueLength);
-    else if (!hashInBlock(hash, depth, prefix)) throw new FormatError(file, 'block layout', 'a record hashes outside its block');
+    const hash = hashBytes(task.hashSeed, bytes, framed.keyOffset, framed.keyLength);
+    if (builder === null || (framed.expiresAtMs !== 0 && framed.expiresAtMs <= nowMs)) {
+      // Not built (verifying, or its time passed while the save sat on disk): still checked.
+      if (!hashInBlock(hash, depth, prefix)) throw new FormatError(file, 'block layout', 'a record hashes outside its block');
+      continue;
+    }
+    builder.add(file, hash, bytes, framed.keyOffset, framed.keyLength, framed.valueOffset, framed.valueLength, framed.type, framed.expiresAtMs);
   }
   if (builder !== null) {
     for (const segment of builder.finish()) {

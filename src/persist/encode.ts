@@ -26,6 +26,7 @@ import type { FrozenSegmentWire } from '../table/generation.js';
 import {
   kEntryHashWord,
   kMetaEntryCount,
+  kMetaExpiringCount,
   kMetaHeaderWords,
   kMetaLocalDepth,
   kMetaPrefix,
@@ -34,17 +35,20 @@ import {
   kSegmentStatusPending,
   kSlotCount,
 } from '../table/layout.js';
-import { readRecord, record, slotOffset, type SegmentView } from '../table/segment.js';
+import { entryExpiry, readRecord, record, slotOffset, type SegmentView } from '../table/segment.js';
 import { viewFromWire } from '../table/wire.js';
 import { writeElementHeader, type ElementKind } from '../engine/list.js';
 import type { TableModel } from '../engine/model.js';
 import { SaveCheckError, hashInBlock, type BlockList } from './checks.js';
 import { FsFailure, FsSeam, type FaultPlan, type FsFailureInfo } from './fs-seam.js';
 import { crc32Hex, type kFormatVersion, type ManifestFile } from './format.js';
-import { kWriterSchemaV1, recordLayout, type RecordLayout, type WriterSchema } from './schema.js';
+import { kMsgpackUint64, kWriterSchemaV2, recordLayout, recordTag, type RecordLayout, type WriterSchema } from './schema.js';
 
 /** The schema of the version this build writes (its type pins it to `kFormatVersion`). */
-const kWriter: WriterSchema<typeof kFormatVersion> = kWriterSchemaV1;
+const kWriter: WriterSchema<typeof kFormatVersion> = kWriterSchemaV2;
+/** Record type codes (src/engine/value.ts names them): only these two frame their value differently. */
+const kTypeString = 0;
+const kTypeList = 1;
 
 /** Output buffer per worker: large enough that flushes are big sequential writes. */
 export const kEncodeBufferBytes = 4 * 1024 * 1024;
@@ -62,6 +66,8 @@ export interface EncodePart {
   segments: FrozenSegmentWire[];
   status: Int32Array;
   statusIndexes: number[];
+  /** The cut's time for expiry: records expiring at or before it are left out. */
+  cutMs: number;
 }
 
 export interface EncodeTask {
@@ -140,6 +146,21 @@ class FileWriter {
     }
   }
 
+  byte(value: number): void {
+    this.reserve(1);
+    this.out[this.position++] = value;
+  }
+
+  /** A MessagePack uint 64 (ms times fit 53 bits, so the high word is exact). */
+  uint64(value: number): void {
+    this.reserve(9);
+    const out = this.out;
+    out[this.position] = kMsgpackUint64;
+    out.writeUInt32BE(Math.floor(value / 0x1_0000_0000), this.position + 1);
+    out.writeUInt32BE(value % 0x1_0000_0000, this.position + 5);
+    this.position += 9;
+  }
+
   packed(value: unknown): void {
     const bytes = pack(value);
     this.raw(bytes, 0, bytes.length);
@@ -162,32 +183,71 @@ class FileWriter {
 }
 
 /**
- * Frame the records in slots [from, to) of a frozen segment; returns how many there were.
- * Each record's stored hash must lie in the segment's block: a record outside it would load
- * into the wrong segment (checked here because it costs one shift per record).
+ * Frame the records in slots [from, to) of a frozen segment; returns how many were written.
+ * Records whose expiry time is at or before the cut (`cutMs`) are not part of the cut: they
+ * are skipped and counted in `skipped.expired`. Each record's stored hash must lie in the
+ * segment's block: a record outside it would load into the wrong segment (checked here
+ * because it costs one shift per record).
  */
-function encodeSlots(writer: FileWriter, view: SegmentView, from: number, to: number, kinds: RecordLayout, depth: number, prefix: number, file: string): number {
+function encodeSlots(writer: FileWriter, view: SegmentView, from: number, to: number, scope: SlotScope, skipped: { expired: number }): number {
   const meta = view.meta;
+  const kinds = scope.kinds;
   let written = 0;
   for (let i = from; i < to; i++) {
     const slot = meta[kMetaHeaderWords + i] as number;
     if (slot === 0) continue;
     const offset = slotOffset(slot);
-    if (!hashInBlock(view.heap32[(offset >>> 2) + kEntryHashWord] as number, depth, prefix)) {
-      throw new SaveCheckError('records in their block', file, `slot ${i} of block ${depth}/${prefix} holds a record hashed outside it`);
+    if (!hashInBlock(view.heap32[(offset >>> 2) + kEntryHashWord] as number, scope.depth, scope.prefix)) {
+      throw new SaveCheckError('records in their block', scope.file, `slot ${i} of block ${scope.depth}/${scope.prefix} holds a record hashed outside it`);
     }
     readRecord(view, offset);
+    const expiresAtMs = record.expiresAtMs;
+    if (expiresAtMs !== 0 && expiresAtMs <= scope.cutMs) {
+      skipped.expired++;
+      continue;
+    }
     const bytes = record.bytes;
+    const type = record.type;
+    writer.byte(recordTag(type, expiresAtMs));
     writer.element(kinds.key, bytes, record.keyOffset, record.keyLength);
-    if (kinds.list) writer.raw(bytes, record.valueOffset, record.valueLength);
-    else writer.element(kinds.value, bytes, record.valueOffset, record.valueLength);
+    if (type === kTypeList) writer.raw(bytes, record.valueOffset, record.valueLength);
+    else writer.element(type === kTypeString ? kinds.value : 'binstr', bytes, record.valueOffset, record.valueLength);
+    if (expiresAtMs !== 0) writer.uint64(expiresAtMs);
     written++;
   }
   return written;
 }
 
+/** What encodeSlots needs to know about the block it frames. */
+interface SlotScope {
+  kinds: RecordLayout;
+  depth: number;
+  prefix: number;
+  cutMs: number;
+  file: string;
+}
+
+/** Records of a frozen segment that are part of the cut (not expired at `cutMs`). */
+function liveRecords(view: SegmentView, cutMs: number): number {
+  const meta = view.meta;
+  let count = meta[kMetaEntryCount] as number;
+  if ((meta[kMetaExpiringCount] as number) === 0) return count;
+  for (let i = 0; i < kSlotCount; i++) {
+    const slot = meta[kMetaHeaderWords + i] as number;
+    if (slot === 0) continue;
+    const expiresAtMs = entryExpiry(view, slotOffset(slot));
+    if (expiresAtMs !== 0 && expiresAtMs <= cutMs) count--;
+  }
+  return count;
+}
+
 /** The file a part produced, with its blocks for the commit's coverage check. */
-export type EncodedFile = ManifestFile & { segments: number; blocks: BlockList };
+export type EncodedFile = ManifestFile & {
+  segments: number;
+  blocks: BlockList;
+  /** Records of the encoded segments left out because they had expired at the cut. */
+  expired: number;
+};
 
 /**
  * Encode one part, one step at a time. The generator yields (the frozen index of the segment
@@ -214,6 +274,7 @@ export function* encodePartSteps(
   const kinds = recordLayout(part.model);
   let writer: FileWriter | null = null;
   let records = 0;
+  const skipped = { expired: 0 };
   const blocks: BlockList = [];
   try {
     for (let s = 0; s < part.segments.length; s++) {
@@ -223,17 +284,20 @@ export function* encodePartSteps(
       if (Atomics.compareExchange(part.status, index, kSegmentStatusPending, kSegmentStatusClaimed) !== kSegmentStatusPending) continue;
       if (writer === null) writer = openPartFile(seam, dir, part, options.output);
       const view = viewFromWire(part.segments[s] as FrozenSegmentWire);
-      const count = view.meta[kMetaEntryCount] as number;
       const depth = view.meta[kMetaLocalDepth] as number;
       const prefix = view.meta[kMetaPrefix] as number;
+      const entries = view.meta[kMetaEntryCount] as number;
+      const count = liveRecords(view, part.cutMs);
+      const expiredBefore = skipped.expired;
       writer.packed(kWriter.blockHeader({ depth, prefix, records: count }));
+      const scope: SlotScope = { kinds, depth, prefix, cutMs: part.cutMs, file: part.relativePath };
       let written = 0;
       for (let from = 0; from < kSlotCount; from += slotsPerStep) {
-        written += encodeSlots(writer, view, from, Math.min(kSlotCount, from + slotsPerStep), kinds, depth, prefix, part.relativePath);
+        written += encodeSlots(writer, view, from, Math.min(kSlotCount, from + slotsPerStep), scope, skipped);
         if (from + slotsPerStep < kSlotCount) yield index;
       }
-      if (written !== count) {
-        throw new SaveCheckError('block record count', part.relativePath, `block ${depth}/${prefix} says ${count} records, its slots hold ${written}`);
+      if (written !== count || written + skipped.expired - expiredBefore !== entries) {
+        throw new SaveCheckError('block record count', part.relativePath, `block ${depth}/${prefix} says ${count} records (${entries} entries), its slots hold ${written} (+${skipped.expired - expiredBefore} expired)`);
       }
       records += written;
       blocks.push(depth, prefix);
@@ -247,7 +311,7 @@ export function* encodePartSteps(
     throw error;
   }
   const { sizeBytes, crc32: checksum } = writer.finish();
-  return { path: part.relativePath, sizeBytes, records, crc32: crc32Hex(checksum), segments: blocks.length >>> 1, blocks };
+  return { path: part.relativePath, sizeBytes, records, crc32: crc32Hex(checksum), segments: blocks.length >>> 1, blocks, expired: skipped.expired };
 }
 
 function openPartFile(seam: FsSeam, dir: string, part: EncodePart, output: Buffer): FileWriter {

@@ -27,13 +27,13 @@ export const kManifestFormat = 'frostkv-save';
  * may ignore, or new optional header keys, does not bump it. Readers refuse versions they do
  * not know.
  */
-export const kFormatVersion = 1;
+export const kFormatVersion = 2;
 /**
  * Every version this build reads. Readers dispatch on the version a manifest or data file
  * declares (src/persist/decode.ts keeps one decoder per entry; its type makes a missing one a
  * compile error); a new version is added here, never swapped for the old one.
  */
-export const kReadableFormatVersions = [1] as const;
+export const kReadableFormatVersions = [1, 2] as const;
 export type ReadableFormatVersion = (typeof kReadableFormatVersions)[number];
 export const kDataFileExtension = '.fkv';
 export const kManifestChecksumPrefix = '#crc32:';
@@ -92,6 +92,11 @@ export interface ManifestTable {
   hashSeed: number;
   records: number;
   files: ManifestFile[];
+  /**
+   * Only for a collection table (format 2): the table whose hash record names it, and its id.
+   * Its name is then `<parent>#<id>` and its model binstr -> binstr.
+   */
+  collection?: { parent: string; id: number };
 }
 
 export interface ManifestKeyspace {
@@ -169,6 +174,10 @@ function checkManifestShape(value: unknown, file: string): Manifest {
     for (const table of space.tables) {
       if (typeof table?.name !== 'string' || typeof table.model !== 'object' || table.model === null) fail(file, `bad table entry in ${space.name}`);
       if (!isInt(table.hashSeed) || table.hashSeed > kHashSeedMax || !isInt(table.records) || !Array.isArray(table.files)) fail(file, `bad table ${space.name}:${table.name}`);
+      if (table.collection !== undefined) {
+        const owner = table.collection as Partial<{ parent: unknown; id: unknown }>;
+        if (typeof owner.parent !== 'string' || !isInt(owner.id) || owner.id > kHashSeedMax || table.name !== `${owner.parent}#${owner.id}`) fail(file, `bad collection table ${space.name}:${table.name}`);
+      }
       for (const entry of table.files) {
         if (typeof entry?.path !== 'string' || !isSafeRelativePath(entry.path)) fail(file, `unsafe file path ${JSON.stringify(entry?.path)}`);
         if (!isInt(entry.sizeBytes) || !isInt(entry.records) || typeof entry.crc32 !== 'string' || !/^[0-9a-f]{8}$/.test(entry.crc32)) {

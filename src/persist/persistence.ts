@@ -24,8 +24,7 @@
  */
 
 import { join, resolve, sep } from 'node:path';
-import type { Engine } from '../engine/engine.js';
-import type { TableModel } from '../engine/model.js';
+import type { Engine, TableDefinition } from '../engine/engine.js';
 import { ErrorCode, FrostError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import type { TaskRunner } from './worker-pool.js';
@@ -261,7 +260,9 @@ export class Persistence {
     }
     const manifest = read.manifest;
     const started = performance.now();
-    const definitions: Array<{ keyspace: string; table: string; model: TableModel; seed: number }> = [];
+    // Keys whose time passed while the save sat on disk are dropped as they are read.
+    const nowMs = this.engine.nowMs();
+    const definitions: TableDefinition[] = [];
     const tasks: Array<Promise<{ key: string; path: string; result: DecodeResult }>> = [];
     let filesDone = 0;
     const filesTotal = manifest.keyspaces.reduce((n, space) => n + space.tables.reduce((m, table) => m + table.files.length, 0), 0);
@@ -271,7 +272,7 @@ export class Persistence {
     try {
       for (const space of manifest.keyspaces) {
         for (const table of space.tables) {
-          definitions.push({ keyspace: space.name, table: table.name, model: table.model, seed: table.hashSeed });
+          definitions.push({ keyspace: space.name, table: table.name, model: table.model, seed: table.hashSeed, ...(table.collection === undefined ? {} : { collection: table.collection }) });
           for (const file of table.files) {
             const task: DecodeTask = {
               kind: 'decode',
@@ -282,6 +283,7 @@ export class Persistence {
               hashSeed: table.hashSeed,
               file,
               build: true,
+              nowMs,
               faults: null,
             };
             tasks.push(
@@ -321,6 +323,8 @@ export class Persistence {
           throw new FrostError(ErrorCode.corruptSave, `${this.liveDir}: table ${key}: ${(error as Error).message}. Start with --restore <snapshot> to recover.`);
         }
       }
+      const orphans = this.engine.dropOrphanCollections();
+      if (orphans > 0) this.logger.info(`dropped ${orphans} collection tables whose keys had expired`);
     } finally {
       clearInterval(progress);
     }

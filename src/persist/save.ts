@@ -111,6 +111,8 @@ interface TableSource {
   recordsAtCut: number;
   /** Records and blocks the workers reported for this table. */
   recordsEncoded: number;
+  /** Records of encoded segments left out because they had expired at the cut. */
+  recordsExpired: number;
   blocks: BlockList;
 }
 
@@ -137,6 +139,7 @@ class Planner {
         nextPart: 0,
         recordsAtCut: table.frozen.entryCount(),
         recordsEncoded: 0,
+        recordsExpired: 0,
         blocks: [],
       };
       const index = this.tables.length;
@@ -171,6 +174,7 @@ class Planner {
       segments: indexes.map((i) => source.frozen.wire(i)),
       status: source.frozen.status,
       statusIndexes: indexes,
+      cutMs: source.frozen.cutMs,
     };
   }
 
@@ -307,6 +311,7 @@ function recordFiles(written: EncodedFile[], parts: Array<{ source: TableSource;
     const source = parts.find((p) => p.part.relativePath === file.path)?.source;
     if (source === undefined) throw new SaveCheckError('files match parts', finalDir, `a worker wrote ${file.path}, which no part asked for`);
     source.recordsEncoded += file.records;
+    source.recordsExpired += file.expired;
     source.blocks.push(...file.blocks);
   }
   for (const { source, part } of parts) for (const index of part.statusIndexes) source.frozen.reclaimDone(index, index + 1);
@@ -343,8 +348,12 @@ function checkEncoded(planner: Planner, finalDir: string): void {
         `table ${entity}: ${missing.length} of ${source.frozen.segments.length} segments were never encoded (first: ${missing.slice(0, 8).join(', ')})`,
       );
     }
-    if (source.recordsEncoded !== source.recordsAtCut) {
-      throw new SaveCheckError('records at the cut', finalDir, `table ${entity}: ${source.recordsAtCut} records at the cut, ${source.recordsEncoded} encoded`);
+    if (source.recordsEncoded + source.recordsExpired !== source.recordsAtCut) {
+      throw new SaveCheckError(
+        'records at the cut',
+        finalDir,
+        `table ${entity}: ${source.recordsAtCut} records at the cut, ${source.recordsEncoded} encoded and ${source.recordsExpired} expired at the cut`,
+      );
     }
   }
 }
@@ -426,6 +435,7 @@ function buildManifest(cut: EngineCut, files: ManifestFile[]): Manifest {
       hashSeed: table.seed,
       records: own.reduce((sum, file) => sum + file.records, 0),
       files: own,
+      ...(table.collection === undefined ? {} : { collection: table.collection }),
     });
   }
   return {

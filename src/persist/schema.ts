@@ -9,6 +9,15 @@
  *                     MessagePack array of str or bin elements)
  *   trailer map       {end: true, blocks, records}
  *
+ * Format 2 has the same maps (header `version: 2`) and frames each record as a tag, then the
+ * key, the value and, when the tag says so, the expiry time:
+ *   tag               positive fixint: bits 0-2 the record's type (0 string, 1 list, 2 hash),
+ *                     bit 3 set when an expiry time follows; bits 4-6 zero
+ *   key               str or bin, as the table's key type says
+ *   value             string records: str or bin as the table's value type says; list records:
+ *                     the MessagePack array itself; every other type: bin (the stored bytes)
+ *   expiry            uint 64 (0xcf + 8 bytes big-endian): ms since the epoch
+ *
  * Guarantees:
  * - The builders return maps with format 1's keys in format 1's order, so msgpackr packs them
  *   to the bytes format-1 writers always wrote (test/persist/golden.test.ts holds a save made
@@ -93,6 +102,26 @@ export interface WriterSchema<V extends number = number> {
 
 export const kWriterSchemaV1: WriterSchema<1> = { version: 1, fileHeader: fileHeaderV1, blockHeader: blockHeaderV1, trailer: trailerV1 };
 
+// ---- format 2: records carry a type and an optional expiry time ----
+
+export const kRecordTagTypeMask = 0x07;
+export const kRecordTagExpiryFlag = 0x08;
+/** Bits of a format-2 tag that must be zero (a positive fixint has bit 7 clear). */
+export const kRecordTagReservedMask = 0xf0;
+/** MessagePack's uint 64 marker, which frames a format-2 expiry time. */
+export const kMsgpackUint64 = 0xcf;
+export const kRecordExpiryBytes = 9;
+
+export function recordTag(type: number, expiresAtMs: number): number {
+  return (type & kRecordTagTypeMask) | (expiresAtMs !== 0 ? kRecordTagExpiryFlag : 0);
+}
+
+export function fileHeaderV2(fields: FileHeaderFields): Record<string, unknown> {
+  return { ...fileHeaderV1(fields), version: 2 };
+}
+
+export const kWriterSchemaV2: WriterSchema<2> = { version: 2, fileHeader: fileHeaderV2, blockHeader: blockHeaderV1, trailer: trailerV1 };
+
 // ---- reading ----
 
 export function isMap(value: unknown): value is Record<string, unknown> {
@@ -107,7 +136,7 @@ export function dataFileVersion(header: unknown, file: string): number {
   return version;
 }
 
-/** Check a format-1 file header against the table the manifest says the file belongs to. */
+/** Check a format-1 or format-2 file header against the table the manifest says the file belongs to. */
 export function checkFileHeaderV1(header: Record<string, unknown>, file: string, expected: Omit<FileHeaderFields, 'part'>): void {
   if (header.keyspace !== expected.keyspace || header.table !== expected.table) {
     throw new FormatError(file, 'file header', `belongs to ${String(header.keyspace)}:${String(header.table)}, not ${expected.keyspace}:${expected.table}`);

@@ -56,6 +56,17 @@ export interface ProtocolDriver<Request> {
   readonly closeRequested: boolean;
   /** The connection is gone: release session state. */
   closed(): void;
+  /** Optional: told the connection's socket once, at accept (RESP's CLIENT LIST and KILL). */
+  attach?(facts: ConnectionFacts): void;
+}
+
+/** What a connection tells its driver about itself. */
+export interface ConnectionFacts {
+  readonly socket: Socket;
+  /** Close the connection now, without waiting for replies (CLIENT KILL of another client). */
+  kill(): void;
+  /** Request bytes the connection holds that are not yet run (parser and queued chunks). */
+  bufferedBytes(): number;
 }
 
 export interface ConnectionOptions {
@@ -96,6 +107,11 @@ export class Connection<Request> implements BudgetMember {
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.finish());
+    driver.attach?.({
+      socket,
+      kill: () => socket.destroy(),
+      bufferedBytes: () => this.driver.parser.retainedBytes + this.queuedBytes,
+    });
   }
 
   private onData(chunk: Buffer): void {

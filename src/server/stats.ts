@@ -1,8 +1,164 @@
 /**
- * Server-wide counters for INFO and the startup banner (connections, commands, hits).
+ * Server-wide counters for INFO and the startup banner: connections, commands, hits, the
+ * per-command and per-error statistics of RESP (INFO commandstats / errorstats), and the
+ * instantaneous command rate.
  *
- * Guarantees: plain counters updated on the main thread; reading them never blocks.
+ * Guarantees:
+ * - Plain counters updated on the main thread; reading them never blocks and never allocates
+ *   per command (a command's counters object is made once, at its first call).
+ * - Per command (Redis 7's meaning): `calls` counts runs, `usec` their wall time, `failed` the
+ *   runs that answered an error, `rejected` the requests refused before running (arity, auth,
+ *   MULTI rules, read-only). A command run inside EXEC is counted as itself.
+ * - Error replies are counted by their prefix (the text up to the first space in its first
+ *   32 characters, else `ERR`, as Redis), at most kErrorPrefixesMax distinct prefixes; the
+ *   rest are counted in the total only.
+ * - `resetStats()` (CONFIG RESETSTAT) zeroes what Redis's RESETSTAT zeroes.
  */
+
+/** Redis reads an error's prefix from its first 32 characters. */
+const kErrorPrefixScanChars = 32;
+/** Distinct error prefixes kept (Redis 7.2 stops tracking past 128; frostkv keeps the first 128). */
+export const kErrorPrefixesMax = 128;
+/** `instantaneous_ops_per_sec` averages the last 16 intervals of 100 ms, as Redis's samples do. */
+const kRateBuckets = 16;
+const kRateBucketMs = 100;
+
+export interface CommandCounters {
+  calls: number;
+  usec: number;
+  rejected: number;
+  failed: number;
+}
+
+/** What one connection is running: errors it writes meanwhile fail that command. */
+export class CommandTracker {
+  private readonly stats: CommandStats;
+  private current: CommandCounters | null = null;
+  private currentFailed = false;
+  /** An error was written outside any run since the request began: a rejection. */
+  private strayError = false;
+
+  constructor(stats: CommandStats) {
+    this.stats = stats;
+  }
+
+  /** Called for every error reply the connection writes. */
+  errorWritten(text: string): void {
+    this.stats.countError(text);
+    if (this.current !== null) this.currentFailed = true;
+    else this.strayError = true;
+  }
+
+  /** A request begins: forget whether the previous one was refused. */
+  beginRequest(): void {
+    this.strayError = false;
+  }
+
+  /** Whether the request that began was answered an error without running. */
+  get refused(): boolean {
+    return this.strayError;
+  }
+
+  /** Run a command `name`, counting the call, its time and whether it answered an error. */
+  run<T>(name: string, body: () => T | Promise<T>): T | Promise<T> {
+    const outer = this.current;
+    const outerFailed = this.currentFailed;
+    this.current = this.stats.counters(name);
+    this.currentFailed = false;
+    const startedMs = performance.now();
+    const finish = (): void => {
+      // Looked up again: CONFIG RESETSTAT may have dropped the counters meanwhile (Redis then counts its own call).
+      const counters = this.stats.counters(name);
+      counters.calls++;
+      counters.usec += Math.round((performance.now() - startedMs) * 1000);
+      if (this.currentFailed) counters.failed++;
+      this.current = outer;
+      this.currentFailed = outerFailed;
+      this.stats.countRun(performance.now());
+    };
+    let result: T | Promise<T>;
+    try {
+      result = body();
+    } catch (error) {
+      finish();
+      throw error;
+    }
+    if (result instanceof Promise) return result.finally(finish);
+    finish();
+    return result;
+  }
+}
+
+export class CommandStats {
+  private readonly byName = new Map<string, CommandCounters>();
+  private readonly errors = new Map<string, number>();
+  totalErrorReplies = 0;
+  /** Commands run per 100 ms interval (`bucketEpochs` says which interval a slot holds). */
+  private readonly bucketEpochs = new Float64Array(kRateBuckets).fill(-1);
+  private readonly bucketRuns = new Float64Array(kRateBuckets);
+
+  counters(name: string): CommandCounters {
+    let counters = this.byName.get(name);
+    if (counters === undefined) {
+      counters = { calls: 0, usec: 0, rejected: 0, failed: 0 };
+      this.byName.set(name, counters);
+    }
+    return counters;
+  }
+
+  /** A request for command `name` was refused before it ran. */
+  rejected(name: string): void {
+    this.counters(name).rejected++;
+  }
+
+  countError(text: string): void {
+    this.totalErrorReplies++;
+    const space = text.slice(0, kErrorPrefixScanChars).indexOf(' ');
+    const prefix = space > 0 ? text.slice(0, space) : 'ERR';
+    const count = this.errors.get(prefix);
+    if (count !== undefined) this.errors.set(prefix, count + 1);
+    else if (this.errors.size < kErrorPrefixesMax) this.errors.set(prefix, 1);
+  }
+
+  /** Commands with any count, in name order: [full name, counters]. */
+  commandEntries(): Array<[string, CommandCounters]> {
+    return [...this.byName].filter(([, c]) => c.calls > 0 || c.rejected > 0 || c.failed > 0).sort(([a], [b]) => (a < b ? -1 : 1));
+  }
+
+  /** Error prefixes in name order: [prefix, count]. */
+  errorEntries(): Array<[string, number]> {
+    return [...this.errors].sort(([a], [b]) => (a < b ? -1 : 1));
+  }
+
+  /** One command finished at `nowMs` (performance.now()). */
+  countRun(nowMs: number): void {
+    const epoch = Math.floor(nowMs / kRateBucketMs);
+    const slot = epoch % kRateBuckets;
+    if (this.bucketEpochs[slot] !== epoch) {
+      this.bucketEpochs[slot] = epoch;
+      this.bucketRuns[slot] = 0;
+    }
+    (this.bucketRuns[slot] as number)++;
+  }
+
+  /** Commands per second over the last 16 whole intervals of 100 ms (Redis's instantaneous_ops_per_sec). */
+  opsPerSec(nowMs = performance.now()): number {
+    const current = Math.floor(nowMs / kRateBucketMs);
+    let runs = 0;
+    for (let slot = 0; slot < kRateBuckets; slot++) {
+      const epoch = this.bucketEpochs[slot] as number;
+      if (epoch >= current - kRateBuckets && epoch < current) runs += this.bucketRuns[slot] as number;
+    }
+    return Math.round((runs * 1000) / (kRateBuckets * kRateBucketMs));
+  }
+
+  reset(): void {
+    this.byName.clear();
+    this.errors.clear();
+    this.totalErrorReplies = 0;
+  }
+}
+
 export class ServerStats {
   readonly startedAtMs = Date.now();
   connectionsReceived = 0;
@@ -12,10 +168,22 @@ export class ServerStats {
   commandsProcessed = 0;
   keyspaceHits = 0;
   keyspaceMisses = 0;
+  readonly commands = new CommandStats();
   private nextClientId = 1;
 
   newClientId(): number {
     return this.nextClientId++;
+  }
+
+  /** CONFIG RESETSTAT: the counters Redis's resetServerStats zeroes. */
+  resetStats(): void {
+    this.connectionsReceived = 0;
+    this.connectionsRejected = 0;
+    this.clientsEvicted = 0;
+    this.commandsProcessed = 0;
+    this.keyspaceHits = 0;
+    this.keyspaceMisses = 0;
+    this.commands.reset();
   }
 }
 

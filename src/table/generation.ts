@@ -11,8 +11,8 @@
 
 import { kMetaBytes, kSegmentStatusDone, kSegmentStatusPending } from './layout.js';
 import type { HeapBuffer, MetaBuffer } from './pool.js';
-import type { SegmentView } from './segment.js';
-import { kMetaEntryCount, kMetaHeapUsedBytes } from './layout.js';
+import { entryExpiry, slotOffset, type SegmentView } from './segment.js';
+import { kMetaEntryCount, kMetaExpiringCount, kMetaHeaderWords, kMetaHeapUsedBytes, kSlotCount } from './layout.js';
 import { assert } from '../util/assert.js';
 
 /** A segment as the main thread tracks it. Fields other than the views are bookkeeping. */
@@ -82,10 +82,14 @@ export class FrozenTable {
    */
   onHot: ((index: number) => void) | null = null;
 
-  constructor(owner: FrozenOwner, gen: number, segments: readonly Segment[]) {
+  /** The time the cut is judged at for expiry: records expiring at or before it are not in it. */
+  readonly cutMs: number;
+
+  constructor(owner: FrozenOwner, gen: number, segments: readonly Segment[], cutMs: number) {
     this.owner = owner;
     this.gen = gen;
     this.segments = segments;
+    this.cutMs = cutMs;
   }
 
   get isReleased(): boolean {
@@ -121,6 +125,27 @@ export class FrozenTable {
   entryCount(): number {
     let total = 0;
     for (const segment of this.segments) total += segment.meta[kMetaEntryCount] as number;
+    return total;
+  }
+
+  /**
+   * Records that are part of the cut: entries minus those whose expiry time is at or before
+   * `cutMs`. Reads only segments that hold expiring records. Call it before any segment is
+   * done (a done segment may be written in place again).
+   */
+  liveEntryCount(): number {
+    let total = 0;
+    for (const segment of this.segments) {
+      const meta = segment.meta;
+      total += meta[kMetaEntryCount] as number;
+      if ((meta[kMetaExpiringCount] as number) === 0) continue;
+      for (let i = 0; i < kSlotCount; i++) {
+        const slot = meta[kMetaHeaderWords + i] as number;
+        if (slot === 0) continue;
+        const expiresAtMs = entryExpiry(segment, slotOffset(slot));
+        if (expiresAtMs !== 0 && expiresAtMs <= this.cutMs) total--;
+      }
+    }
     return total;
   }
 

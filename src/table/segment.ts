@@ -27,11 +27,17 @@ import {
   kEntryHeaderBytes,
   kEntryKeyLengthMask,
   kEntryLengthsWord,
+  kEntryExpiryBytes,
+  kEntryExpiryFlag,
+  kEntryTypeMask,
+  kEntryTypeShift,
+  kEntryValueLengthMask,
   kEntryValueLengthShift,
   kHeapBytes,
   kHeapFirstEntryBytes,
   kMetaBlobCount,
   kMetaEntryCount,
+  kMetaExpiringCount,
   kMetaGarbageBytes,
   kMetaHeaderWords,
   kMetaHeapUsedBytes,
@@ -41,7 +47,9 @@ import {
   kMetaNextBlobId,
   kMetaPrefix,
   kOutOfLineEntryBytes,
+  kOutOfLineExpiryWord,
   kOutOfLineMarker,
+  kU32Range,
   kSlotMask,
   kSlotOffsetMask,
   kSlotTagShift,
@@ -73,10 +81,33 @@ export const record = {
   keyLength: 0,
   valueOffset: 0,
   valueLength: 0,
-  /** Heap bytes the entry occupies (header + inline data, or the out-of-line stub). */
+  /** Heap bytes the entry occupies (header [+ expiry] + inline data, or the out-of-line stub). */
   entryBytes: 0,
   outOfLine: false,
+  /** The record's type code (src/engine/value.ts names them; 0 is a plain string). */
+  type: 0,
+  /** Absolute expiry time in ms since the epoch, or 0 for none. */
+  expiresAtMs: 0,
 };
+
+/** The lengths word's type and expiry bits for a record of `type` expiring at `expiresAtMs` (0: never). */
+export function entryFlags(type: number, expiresAtMs: number): number {
+  return ((type & kEntryTypeMask) << kEntryTypeShift) | (expiresAtMs !== 0 ? kEntryExpiryFlag : 0);
+}
+
+function readExpiry(heap32: Uint32Array, word: number): number {
+  return (heap32[word] as number) + (heap32[word + 1] as number) * kU32Range;
+}
+
+function writeExpiry(heap32: Uint32Array, word: number, expiresAtMs: number): void {
+  heap32[word] = expiresAtMs % kU32Range;
+  heap32[word + 1] = Math.floor(expiresAtMs / kU32Range);
+}
+
+/** Word index of the expiry time of the entry at `offset`, given its lengths word. */
+function expiryWord(offset: number, lengths: number): number {
+  return (lengths & kEntryKeyLengthMask) === kOutOfLineMarker ? (offset >>> 2) + kOutOfLineExpiryWord : (offset >>> 2) + 2;
+}
 
 export function initSegment(view: SegmentView, localDepth: number, prefix: number): void {
   const meta = view.meta;
@@ -88,6 +119,7 @@ export function initSegment(view: SegmentView, localDepth: number, prefix: numbe
   meta[kMetaPrefix] = prefix;
   meta[kMetaBlobCount] = 0;
   meta[kMetaNextBlobId] = 1;
+  meta[kMetaExpiringCount] = 0;
 }
 
 export function readU32LE(bytes: Uint8Array, offset: number): number {
@@ -152,15 +184,19 @@ export function readRecord(view: SegmentView, offset: number): void {
   const word = offset >>> 2;
   const lengths = view.heap32[word + kEntryLengthsWord] as number;
   const keyLength = lengths & kEntryKeyLengthMask;
+  const expiring = (lengths & kEntryExpiryFlag) !== 0;
+  record.type = (lengths >>> kEntryTypeShift) & kEntryTypeMask;
   if (keyLength !== kOutOfLineMarker) {
-    const valueLength = lengths >>> kEntryValueLengthShift;
+    const valueLength = (lengths >>> kEntryValueLengthShift) & kEntryValueLengthMask;
+    const keyOffset = offset + (expiring ? kEntryHeaderBytes + kEntryExpiryBytes : kEntryHeaderBytes);
     record.bytes = view.heap8;
-    record.keyOffset = offset + kEntryHeaderBytes;
+    record.keyOffset = keyOffset;
     record.keyLength = keyLength;
-    record.valueOffset = offset + kEntryHeaderBytes + keyLength;
+    record.valueOffset = keyOffset + keyLength;
     record.valueLength = valueLength;
-    record.entryBytes = inlineEntryBytes(keyLength, valueLength);
+    record.entryBytes = inlineEntryBytes(keyLength, valueLength, expiring);
     record.outOfLine = false;
+    record.expiresAtMs = expiring ? readExpiry(view.heap32, word + 2) : 0;
     return;
   }
   const blob = blobOf(view, view.heap32[word + kEntryBlobIdWord] as number);
@@ -170,8 +206,16 @@ export function readRecord(view: SegmentView, offset: number): void {
   record.keyLength = blobKeyLength;
   record.valueOffset = kBlobHeaderBytes + blobKeyLength;
   record.valueLength = readU32LE(blob, kBlobValueLengthOffset);
-  record.entryBytes = kOutOfLineEntryBytes;
+  record.entryBytes = expiring ? kOutOfLineEntryBytes + kEntryExpiryBytes : kOutOfLineEntryBytes;
   record.outOfLine = true;
+  record.expiresAtMs = expiring ? readExpiry(view.heap32, word + kOutOfLineExpiryWord) : 0;
+}
+
+/** The expiry time (0: none) of the entry at heap offset `offset`, without reading the rest. */
+export function entryExpiry(view: SegmentView, offset: number): number {
+  const lengths = view.heap32[(offset >>> 2) + kEntryLengthsWord] as number;
+  if ((lengths & kEntryExpiryFlag) === 0) return 0;
+  return readExpiry(view.heap32, expiryWord(offset, lengths));
 }
 
 export function slotOffset(slot: number): number {
@@ -204,7 +248,8 @@ export function findSlot(view: SegmentView, hash: number, key: Uint8Array, keyOf
         const lengths = heap32[word + kEntryLengthsWord] as number;
         const entryKeyLength = lengths & kEntryKeyLengthMask;
         if (entryKeyLength === keyLength) {
-          if (bytesEqual(heap8, offset + kEntryHeaderBytes, key, keyOffset, keyLength)) return i;
+          const at = (lengths & kEntryExpiryFlag) === 0 ? offset + kEntryHeaderBytes : offset + kEntryHeaderBytes + kEntryExpiryBytes;
+          if (bytesEqual(heap8, at, key, keyOffset, keyLength)) return i;
         } else if (entryKeyLength === kOutOfLineMarker) {
           const blob = blobOf(view, heap32[word + kEntryBlobIdWord] as number);
           if (
@@ -239,8 +284,8 @@ export function hasHeapRoom(view: SegmentView, entryBytes: number): boolean {
 }
 
 /**
- * Append a record to the heap (room already checked) and return its offset. Large records
- * get their own immutable blob buffer.
+ * Append a record to the heap (room already checked: `entryHeapBytes(keyLength, valueLength,
+ * expiresAtMs !== 0)`) and return its offset. Large records get their own immutable blob buffer.
  */
 export function appendRecord(
   view: SegmentView,
@@ -251,18 +296,25 @@ export function appendRecord(
   value: ValueSource,
   valueOffset: number,
   valueLength: number,
+  type = 0,
+  expiresAtMs = 0,
 ): number {
   const meta = view.meta;
   const offset = meta[kMetaHeapUsedBytes] as number;
   const word = offset >>> 2;
   const heap32 = view.heap32;
+  const expiring = expiresAtMs !== 0;
+  const flags = entryFlags(type, expiresAtMs);
   heap32[word + kEntryHashWord] = hash;
-  if (isInlineRecord(keyLength, valueLength)) {
-    heap32[word + kEntryLengthsWord] = keyLength | (valueLength << kEntryValueLengthShift);
+  if (expiring) meta[kMetaExpiringCount] = (meta[kMetaExpiringCount] as number) + 1;
+  if (isInlineRecord(keyLength, valueLength, expiring)) {
+    heap32[word + kEntryLengthsWord] = (keyLength | (valueLength << kEntryValueLengthShift) | flags) >>> 0;
+    const keyAt = offset + (expiring ? kEntryHeaderBytes + kEntryExpiryBytes : kEntryHeaderBytes);
+    if (expiring) writeExpiry(heap32, word + 2, expiresAtMs);
     const heap8 = view.heap8;
-    copyBytes(heap8, offset + kEntryHeaderBytes, key, keyOffset, keyLength);
-    writeValue(heap8, view.heapBuffer, offset + kEntryHeaderBytes + keyLength, value, valueOffset, valueLength);
-    meta[kMetaHeapUsedBytes] = offset + inlineEntryBytes(keyLength, valueLength);
+    copyBytes(heap8, keyAt, key, keyOffset, keyLength);
+    writeValue(heap8, view.heapBuffer, keyAt + keyLength, value, valueOffset, valueLength);
+    meta[kMetaHeapUsedBytes] = offset + inlineEntryBytes(keyLength, valueLength, expiring);
     return offset;
   }
   const blobSab = new SharedArrayBuffer(kBlobHeaderBytes + keyLength + valueLength);
@@ -271,15 +323,38 @@ export function appendRecord(
   writeU32LE(blob, kBlobValueLengthOffset, valueLength);
   copyBytes(blob, kBlobHeaderBytes, key, keyOffset, keyLength);
   writeValue(blob, Buffer.from(blobSab), kBlobHeaderBytes + keyLength, value, valueOffset, valueLength);
+  appendStub(view, hash, newBlobId(view, blob), flags, expiresAtMs);
+  return offset;
+}
+
+function newBlobId(view: SegmentView, blob: Uint8Array): number {
+  const meta = view.meta;
   const id = meta[kMetaNextBlobId] as number;
   assert(id < kBlobIdMax, 'blob id space of a segment exhausted (rebuild renumbers)');
   meta[kMetaNextBlobId] = id + 1;
   meta[kMetaBlobCount] = (meta[kMetaBlobCount] as number) + 1;
   if (view.blobs === null) view.blobs = new Map();
   view.blobs.set(id, blob);
-  heap32[word + kEntryLengthsWord] = kOutOfLineMarker;
+  return id;
+}
+
+/** Append an out-of-line stub for blob `id` (already in the segment's map); returns its offset. */
+function appendStub(view: SegmentView, hash: number, id: number, flags: number, expiresAtMs: number): number {
+  const meta = view.meta;
+  const offset = meta[kMetaHeapUsedBytes] as number;
+  assert(offset + kOutOfLineEntryBytes + (expiresAtMs !== 0 ? kEntryExpiryBytes : 0) <= kHeapBytes, 'stub overflowed a heap');
+  const word = offset >>> 2;
+  const heap32 = view.heap32;
+  heap32[word + kEntryHashWord] = hash;
+  heap32[word + kEntryLengthsWord] = (kOutOfLineMarker | flags) >>> 0;
   heap32[word + kEntryBlobIdWord] = id;
-  meta[kMetaHeapUsedBytes] = offset + kOutOfLineEntryBytes;
+  heap32[word + 3] = 0;
+  if (expiresAtMs !== 0) {
+    writeExpiry(heap32, word + kOutOfLineExpiryWord, expiresAtMs);
+    meta[kMetaHeapUsedBytes] = offset + kOutOfLineEntryBytes + kEntryExpiryBytes;
+  } else {
+    meta[kMetaHeapUsedBytes] = offset + kOutOfLineEntryBytes;
+  }
   return offset;
 }
 
@@ -300,12 +375,13 @@ export function insertSlot(view: SegmentView, hash: number, offset: number): voi
   meta[kMetaEntryCount] = (meta[kMetaEntryCount] as number) + 1;
 }
 
-/** Account the entry at `offset` as garbage and forget its blob, if any. */
-function discardEntry(view: SegmentView, offset: number): number {
+/** Account the entry at `offset` as garbage and forget its blob, if any (unless `keepBlob`). */
+function discardEntry(view: SegmentView, offset: number, keepBlob = false): number {
   readRecord(view, offset);
   const meta = view.meta;
   meta[kMetaGarbageBytes] = (meta[kMetaGarbageBytes] as number) + record.entryBytes;
-  if (record.outOfLine) {
+  if (record.expiresAtMs !== 0) meta[kMetaExpiringCount] = (meta[kMetaExpiringCount] as number) - 1;
+  if (record.outOfLine && !keepBlob) {
     view.blobs!.delete(view.heap32[(offset >>> 2) + kEntryBlobIdWord] as number);
     meta[kMetaBlobCount] = (meta[kMetaBlobCount] as number) - 1;
   }
@@ -321,8 +397,8 @@ export function repointSlot(view: SegmentView, slotIndex: number, newOffset: num
 }
 
 /**
- * Overwrite the value of an inline entry in place when the new value keeps the entry's size.
- * Returns false when it cannot (out of line, or a different size).
+ * Overwrite the value (and type and expiry time) of an inline entry in place when the entry
+ * keeps its size and whether it has an expiry. Returns false when it cannot.
  */
 export function overwriteValueInPlace(
   view: SegmentView,
@@ -330,19 +406,69 @@ export function overwriteValueInPlace(
   value: ValueSource,
   valueOffset: number,
   valueLength: number,
+  type = 0,
+  expiresAtMs = 0,
 ): boolean {
   const offset = slotOffset(view.meta[kMetaHeaderWords + slotIndex] as number);
   const word = offset >>> 2;
   const lengths = view.heap32[word + kEntryLengthsWord] as number;
   const keyLength = lengths & kEntryKeyLengthMask;
+  const expiring = expiresAtMs !== 0;
   if (keyLength === kOutOfLineMarker) return false;
-  if (!isInlineRecord(keyLength, valueLength)) return false;
-  if (inlineEntryBytes(keyLength, valueLength) !== inlineEntryBytes(keyLength, lengths >>> kEntryValueLengthShift)) {
-    return false;
-  }
-  view.heap32[word + kEntryLengthsWord] = keyLength | (valueLength << kEntryValueLengthShift);
-  writeValue(view.heap8, view.heapBuffer, offset + kEntryHeaderBytes + keyLength, value, valueOffset, valueLength);
+  if (((lengths & kEntryExpiryFlag) !== 0) !== expiring) return false;
+  if (!isInlineRecord(keyLength, valueLength, expiring)) return false;
+  const oldValueLength = (lengths >>> kEntryValueLengthShift) & kEntryValueLengthMask;
+  if (inlineEntryBytes(keyLength, valueLength, expiring) !== inlineEntryBytes(keyLength, oldValueLength, expiring)) return false;
+  view.heap32[word + kEntryLengthsWord] = (keyLength | (valueLength << kEntryValueLengthShift) | entryFlags(type, expiresAtMs)) >>> 0;
+  if (expiring) writeExpiry(view.heap32, word + 2, expiresAtMs);
+  const keyAt = offset + (expiring ? kEntryHeaderBytes + kEntryExpiryBytes : kEntryHeaderBytes);
+  writeValue(view.heap8, view.heapBuffer, keyAt + keyLength, value, valueOffset, valueLength);
   return true;
+}
+
+/**
+ * Change only the expiry time of the entry in `slotIndex` in place, when it already has one and
+ * `expiresAtMs` is not 0. Returns false when the entry must be re-appended instead.
+ */
+export function setExpiryInPlace(view: SegmentView, slotIndex: number, expiresAtMs: number): boolean {
+  if (expiresAtMs === 0) return false;
+  const offset = slotOffset(view.meta[kMetaHeaderWords + slotIndex] as number);
+  const lengths = view.heap32[(offset >>> 2) + kEntryLengthsWord] as number;
+  if ((lengths & kEntryExpiryFlag) === 0) return false;
+  writeExpiry(view.heap32, expiryWord(offset, lengths), expiresAtMs);
+  return true;
+}
+
+/** Heap bytes a copy of the entry in `slotIndex` with expiry `expiresAtMs` (0: none) takes. */
+export function restampedEntryBytes(view: SegmentView, slotIndex: number, expiresAtMs: number): number {
+  readRecord(view, slotOffset(view.meta[kMetaHeaderWords + slotIndex] as number));
+  const expiring = expiresAtMs !== 0;
+  if (record.outOfLine) return expiring ? kOutOfLineEntryBytes + kEntryExpiryBytes : kOutOfLineEntryBytes;
+  return inlineEntryBytes(record.keyLength, record.valueLength, expiring);
+}
+
+/**
+ * Re-append the entry in `slotIndex` with a new expiry time (0: none), same key, value and
+ * type, and repoint its slot (room already checked with `restampedEntryBytes`). An out-of-line
+ * entry gets a new stub over the same immutable blob, so no value bytes are copied.
+ */
+export function restampEntry(view: SegmentView, slotIndex: number, expiresAtMs: number): void {
+  const meta = view.meta;
+  const slot = meta[kMetaHeaderWords + slotIndex] as number;
+  const oldOffset = slotOffset(slot);
+  const hash = view.heap32[(oldOffset >>> 2) + kEntryHashWord] as number;
+  readRecord(view, oldOffset);
+  let newOffset: number;
+  if (record.outOfLine) {
+    const id = view.heap32[(oldOffset >>> 2) + kEntryBlobIdWord] as number;
+    newOffset = appendStub(view, hash, id, entryFlags(record.type, expiresAtMs), expiresAtMs);
+    if (expiresAtMs !== 0) meta[kMetaExpiringCount] = (meta[kMetaExpiringCount] as number) + 1;
+    discardEntry(view, oldOffset, true);
+  } else {
+    newOffset = appendRecord(view, hash, record.bytes, record.keyOffset, record.keyLength, record.bytes, record.valueOffset, record.valueLength, record.type, expiresAtMs);
+    discardEntry(view, oldOffset);
+  }
+  meta[kMetaHeaderWords + slotIndex] = (slot & ~kSlotOffsetMask) | (newOffset >>> kEntryAlignShift);
 }
 
 /** Remove the entry in `slotIndex`: garbage-account it and close the probe gap. */
@@ -388,19 +514,7 @@ export function rebuildInto(src: SegmentView, low: SegmentView, high: SegmentVie
     let newOffset: number;
     if (record.outOfLine) {
       // Move the blob (immutable, so sharing it with the frozen source is safe).
-      const dstMeta = dst.meta;
-      newOffset = dstMeta[kMetaHeapUsedBytes] as number;
-      assert(newOffset + kOutOfLineEntryBytes <= kHeapBytes, 'rebuild overflowed a heap');
-      const id = dstMeta[kMetaNextBlobId] as number;
-      dstMeta[kMetaNextBlobId] = id + 1;
-      dstMeta[kMetaBlobCount] = (dstMeta[kMetaBlobCount] as number) + 1;
-      if (dst.blobs === null) dst.blobs = new Map();
-      dst.blobs.set(id, record.bytes);
-      const word = newOffset >>> 2;
-      dst.heap32[word + kEntryHashWord] = hash;
-      dst.heap32[word + kEntryLengthsWord] = kOutOfLineMarker;
-      dst.heap32[word + kEntryBlobIdWord] = id;
-      dstMeta[kMetaHeapUsedBytes] = newOffset + kOutOfLineEntryBytes;
+      newOffset = appendStub(dst, hash, newBlobId(dst, record.bytes), entryFlags(record.type, record.expiresAtMs), record.expiresAtMs);
     } else {
       const dstMeta = dst.meta;
       newOffset = dstMeta[kMetaHeapUsedBytes] as number;
@@ -408,6 +522,7 @@ export function rebuildInto(src: SegmentView, low: SegmentView, high: SegmentVie
       copyBytes(dst.heap8, newOffset, src.heap8, offset, record.entryBytes);
       dstMeta[kMetaHeapUsedBytes] = newOffset + record.entryBytes;
     }
+    if (record.expiresAtMs !== 0) dst.meta[kMetaExpiringCount] = (dst.meta[kMetaExpiringCount] as number) + 1;
     insertSlot(dst, hash, newOffset);
   }
 }

@@ -25,7 +25,10 @@ import { FrostError, ErrorCode } from '../util/errors.js';
 import { assert } from '../util/assert.js';
 import { finishHash, hashBytes, kFnvOffsetBasis, kFnvPrime, randomSeed } from './hash.js';
 import {
+  kBlobHeaderBytes,
   kDepthMax,
+  kEntryTypeMask,
+  kEntryTypeShift,
   kHeapBytes,
   kMetaBytes,
   kMetaGarbageBytes,
@@ -34,6 +37,7 @@ import {
   kMetaLocalDepth,
   kMetaMagic,
   kMetaMagicValue,
+  kMetaExpiringCount,
   kMetaPrefix,
   kSlotCount,
   kSlotsUsedMax,
@@ -57,6 +61,10 @@ import {
   rebuildInto,
   record,
   repointSlot,
+  restampEntry,
+  restampedEntryBytes,
+  setExpiryInPlace,
+  entryExpiry,
   slotOffset,
   type SegmentView,
   type ValueSource,
@@ -81,11 +89,41 @@ const kWriteUpsert = 0;
 const kWriteInsert = 1;
 const kWriteUpdate = 2;
 
+/** `expiresAtMs` meaning "no expiry" (a stored time is always positive). */
+export const kNoExpiry = 0;
+/** `expiresAtMs` meaning "keep the key's current expiry" (SET KEEPTTL). */
+export const kKeepExpiry = -1;
+/** The latest expiry time a record can carry (ms since the epoch; 2^53 - 1 keeps integers exact). */
+export const kExpiryMaxMs = Number.MAX_SAFE_INTEGER;
+
 export interface TableOptions {
   pool?: BufferPool;
   seed?: number;
   keyMaxBytes?: number;
   valueMaxBytes?: number;
+  /** The clock expiry is judged by (ms since the epoch); the simulation drives its own. */
+  clock?: () => number;
+}
+
+/**
+ * Told before a record whose type owns storage elsewhere (type code >= kOwningTypeMin: a
+ * hash, whose value may name a collection table) is deleted, expired or replaced, with its
+ * value bytes (valid during the call only).
+ */
+export type DroppedRecordListener = (type: number, bytes: Uint8Array, valueOffset: number, valueLength: number) => void;
+/** Strings (0) and lists (1) keep their whole value in the record. */
+export const kOwningTypeMin = 2;
+
+/** Told about every key the table removes because its time passed (lazily or by the sweep). */
+export type ExpiredKeyListener = (bytes: Uint8Array, offset: number, length: number) => void;
+
+/** What one slice of the active expiry sweep did. */
+export interface SweepResult {
+  /** Records with an expiry time looked at. */
+  sampled: number;
+  expired: number;
+  /** Whether the sweep wrapped around the table (every segment visited since the last wrap). */
+  wrapped: boolean;
 }
 
 export interface TableStats {
@@ -118,11 +156,23 @@ export class Table implements FrozenOwner {
   readonly seed: number;
   readonly keyMaxBytes: number;
   readonly valueMaxBytes: number;
+  readonly clock: () => number;
+  /** Set by the engine: told after an expired key is removed. */
+  onExpired: ExpiredKeyListener | null = null;
+  /** Set by the engine: told before a record of an owning type leaves (see DroppedRecordListener). */
+  onDropped: DroppedRecordListener | null = null;
+  /** While set, `onDropped` is not called (a rename moves the record's storage with it). */
+  keepDropped = false;
 
   private directory: Int32Array = new Int32Array(1);
   private globalDepth = 0;
   private segments: Segment[] = [];
   private count = 0;
+  /** Keys removed because their time passed (INFO's expired_keys). */
+  expiredCount = 0;
+  /** Where the active expiry sweep resumes: a segment index and a slot. */
+  private sweepSegment = 0;
+  private sweepSlot = 0;
   /** Generation that live writes belong to. */
   private gen = 1;
   /** Newest generation still held by an unreleased FrozenTable, or -1. */
@@ -150,6 +200,7 @@ export class Table implements FrozenOwner {
     this.seed = (options.seed ?? randomSeed()) >>> 0;
     this.keyMaxBytes = options.keyMaxBytes ?? kDefaultKeyMaxBytes;
     this.valueMaxBytes = options.valueMaxBytes ?? kDefaultValueMaxBytes;
+    this.clock = options.clock ?? Date.now;
     if (this.keyMaxBytes > kRecordHardMaxBytes || this.valueMaxBytes > kRecordHardMaxBytes) {
       throw new FrostError(ErrorCode.badOption, `key and value limits must be at most ${kRecordHardMaxBytes} bytes`);
     }
@@ -254,29 +305,59 @@ export class Table implements FrozenOwner {
    */
   lookup(key: KeyInput): boolean {
     this.prepareKey(key);
-    const segment = this.segmentFor(this.keyHash);
-    const slot = findSlot(segment, this.keyHash, this.keyBytes, this.keyOffset, this.keyLength);
-    if (slot < 0) return false;
-    readRecord(segment, slotOffset(segment.meta[kMetaHeaderWords + slot] as number));
-    this.foundSegment = segment;
-    return true;
+    return this.lookupPrepared();
   }
 
   /** `lookup` for a key given as a byte range. */
   lookupRange(bytes: Uint8Array, offset: number, length: number): boolean {
     this.prepareKeyRange(bytes, offset, length);
+    return this.lookupPrepared();
+  }
+
+  /**
+   * Find the prepared key. A key whose expiry time has passed is removed here (Redis's lazy
+   * expiry: no read ever returns it) and reported missing.
+   */
+  private lookupPrepared(): boolean {
     const segment = this.segmentFor(this.keyHash);
     const slot = findSlot(segment, this.keyHash, this.keyBytes, this.keyOffset, this.keyLength);
     if (slot < 0) return false;
     readRecord(segment, slotOffset(segment.meta[kMetaHeaderWords + slot] as number));
+    if (record.expiresAtMs !== 0 && record.expiresAtMs <= this.clock()) {
+      this.expireSlot(segment, slot);
+      return false;
+    }
     this.foundSegment = segment;
     return true;
   }
 
+  /** Tell `onDropped` about the record in `slot` of `segment` if its type owns storage. */
+  private dropping(segment: Segment, slot: number): void {
+    if (this.onDropped === null || this.keepDropped) return;
+    const offset = slotOffset(segment.meta[kMetaHeaderWords + slot] as number);
+    const type = (segment.heap32[(offset >>> 2) + 1] as number) >>> kEntryTypeShift & kEntryTypeMask;
+    if (type < kOwningTypeMin) return;
+    readRecord(segment, offset);
+    this.onDropped(record.type, record.bytes, record.valueOffset, record.valueLength);
+  }
+
+  /** Remove the expired record in `slot` of `segment` (a write like any other) and report it. */
+  private expireSlot(segment: Segment, slot: number): void {
+    this.dropping(segment, slot);
+    const target = this.writable(segment);
+    readRecord(target, slotOffset(target.meta[kMetaHeaderWords + slot] as number));
+    // The key bytes stay readable after the delete: deletes never touch the heap.
+    const bytes = record.bytes;
+    const keyOffset = record.keyOffset;
+    const keyLength = record.keyLength;
+    deleteSlot(target, slot);
+    this.count--;
+    this.expiredCount++;
+    if (this.onExpired !== null) this.onExpired(bytes, keyOffset, keyLength);
+  }
+
   has(key: KeyInput): boolean {
-    this.prepareKey(key);
-    const segment = this.segmentFor(this.keyHash);
-    return findSlot(segment, this.keyHash, this.keyBytes, this.keyOffset, this.keyLength) >= 0;
+    return this.lookup(key);
   }
 
   /** A copy of the value, or undefined. */
@@ -302,33 +383,33 @@ export class Table implements FrozenOwner {
 
   // ---------------------------------------------------------------- writes
 
-  /** Insert or replace. */
-  set(key: KeyInput, value: ValueInput): void {
+  /** Insert or replace (a plain string without expiry unless told otherwise). */
+  set(key: KeyInput, value: ValueInput, expiresAtMs = kNoExpiry, type = 0): void {
     this.prepareKey(key);
-    this.writeValue(kWriteUpsert, value);
+    this.writeValue(kWriteUpsert, value, expiresAtMs, type);
   }
 
   /** Insert only if absent; returns whether it was inserted. */
-  insert(key: KeyInput, value: ValueInput): boolean {
+  insert(key: KeyInput, value: ValueInput, expiresAtMs = kNoExpiry, type = 0): boolean {
     this.prepareKey(key);
-    return this.writeValue(kWriteInsert, value);
+    return this.writeValue(kWriteInsert, value, expiresAtMs, type);
   }
 
   /** Replace only if present; returns whether it was replaced. */
-  update(key: KeyInput, value: ValueInput): boolean {
+  update(key: KeyInput, value: ValueInput, expiresAtMs = kNoExpiry, type = 0): boolean {
     this.prepareKey(key);
-    return this.writeValue(kWriteUpdate, value);
+    return this.writeValue(kWriteUpdate, value, expiresAtMs, type);
   }
 
-  private writeValue(mode: number, value: ValueInput): boolean {
+  private writeValue(mode: number, value: ValueInput, expiresAtMs: number, type: number): boolean {
     // Strings are written straight into the heap once their UTF-8 length is known.
     const length = typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.length;
-    return this.write(mode, value, 0, length);
+    return this.write(mode, value, 0, length, expiresAtMs, type);
   }
 
   /**
    * Write with key and value given as byte ranges (the server's hot path). Neither range may
-   * view this table's own memory.
+   * view this table's own memory. `expiresAtMs` is an absolute time, kNoExpiry or kKeepExpiry.
    */
   writeRange(
     mode: 'upsert' | 'insert' | 'update',
@@ -338,9 +419,12 @@ export class Table implements FrozenOwner {
     value: Uint8Array,
     valueOffset: number,
     valueLength: number,
+    expiresAtMs = kNoExpiry,
+    type = 0,
   ): boolean {
     this.prepareKeyRange(key, keyOffset, keyLength);
-    return this.write(mode === 'upsert' ? kWriteUpsert : mode === 'insert' ? kWriteInsert : kWriteUpdate, value, valueOffset, valueLength);
+    const code = mode === 'upsert' ? kWriteUpsert : mode === 'insert' ? kWriteInsert : kWriteUpdate;
+    return this.write(code, value, valueOffset, valueLength, expiresAtMs, type);
   }
 
   /** `delete` for a key given as a byte range. */
@@ -349,30 +433,49 @@ export class Table implements FrozenOwner {
     return this.deletePrepared();
   }
 
-  private write(mode: number, value: ValueSource, valueOffset: number, valueLength: number): boolean {
+  /** Find the prepared key's slot in `segment`; an expired record there is removed first (-1). */
+  private findLive(segment: Segment): number {
+    const slot = findSlot(segment, this.keyHash, this.keyBytes, this.keyOffset, this.keyLength);
+    if (slot < 0) return slot;
+    const expiresAtMs = entryExpiry(segment, slotOffset(segment.meta[kMetaHeaderWords + slot] as number));
+    if (expiresAtMs === 0 || expiresAtMs > this.clock()) return slot;
+    this.expireSlot(segment, slot);
+    return -2;
+  }
+
+  private write(mode: number, value: ValueSource, valueOffset: number, valueLength: number, expiresAtMs: number, type: number): boolean {
     if (valueLength > this.valueMaxBytes) this.valueTooLarge(valueLength);
     const hash = this.keyHash;
-    const needBytes = entryHeapBytes(this.keyLength, valueLength);
+    // A room-making rebuild retries the loop: the replaced record is reported once.
+    let reported = false;
     for (;;) {
       const segment = this.segmentFor(hash);
-      const slot = findSlot(segment, hash, this.keyBytes, this.keyOffset, this.keyLength);
+      const slot = this.findLive(segment);
+      if (slot === -2) continue; // it had expired: now a miss, probed again for its empty slot
       if (slot >= 0) {
         if (mode === kWriteInsert) return false;
+        if (!reported) this.dropping(segment, slot);
+        reported = true;
         const target = this.writable(segment);
+        const entryOffset = slotOffset(target.meta[kMetaHeaderWords + slot] as number);
+        const expiry = expiresAtMs === kKeepExpiry ? entryExpiry(target, entryOffset) : expiresAtMs;
         // In place only where no frozen segment can read: the heap is this segment's alone, or
         // the entry was appended after every frozen copy's cut (at or past sharedHeapFloor).
-        if (target.heap.refs === 1 || slotOffset(target.meta[kMetaHeaderWords + slot] as number) >= target.sharedHeapFloor) {
-          if (overwriteValueInPlace(target, slot, value, valueOffset, valueLength)) return true;
+        if (target.heap.refs === 1 || entryOffset >= target.sharedHeapFloor) {
+          if (overwriteValueInPlace(target, slot, value, valueOffset, valueLength, type, expiry)) return true;
         }
+        const needBytes = entryHeapBytes(this.keyLength, valueLength, expiry !== kNoExpiry);
         if (!hasHeapRoom(target, needBytes)) {
           this.makeRoom(target, needBytes);
           continue;
         }
-        const offset = appendRecord(target, hash, this.keyBytes, this.keyOffset, this.keyLength, value, valueOffset, valueLength);
+        const offset = appendRecord(target, hash, this.keyBytes, this.keyOffset, this.keyLength, value, valueOffset, valueLength, type, expiry);
         repointSlot(target, slot, offset);
         return true;
       }
       if (mode === kWriteUpdate) return false;
+      const expiry = expiresAtMs === kKeepExpiry ? kNoExpiry : expiresAtMs;
+      const needBytes = entryHeapBytes(this.keyLength, valueLength, expiry !== kNoExpiry);
       if (!hasRoom(segment, needBytes)) {
         this.makeRoom(segment, needBytes);
         continue;
@@ -380,9 +483,48 @@ export class Table implements FrozenOwner {
       // The miss left the empty slot in probe.emptySlot; a copy-on-write copy has the same slots.
       const emptySlot = probe.emptySlot;
       const target = this.writable(segment);
-      const offset = appendRecord(target, hash, this.keyBytes, this.keyOffset, this.keyLength, value, valueOffset, valueLength);
+      const offset = appendRecord(target, hash, this.keyBytes, this.keyOffset, this.keyLength, value, valueOffset, valueLength, type, expiry);
       insertSlotAt(target, hash, offset, emptySlot);
       this.count++;
+      return true;
+    }
+  }
+
+  /**
+   * Set (or with kNoExpiry remove) the expiry time of a live key given as a byte range; false
+   * when the key is missing. The value is never copied: an entry that already has an expiry
+   * field is changed in place where no frozen reader can see it, else it is re-appended (a big
+   * value keeps its blob and gets a new stub).
+   */
+  setExpiryRange(bytes: Uint8Array, offset: number, length: number, expiresAtMs: number): boolean {
+    this.prepareKeyRange(bytes, offset, length);
+    return this.setExpiryPrepared(expiresAtMs);
+  }
+
+  setExpiry(key: KeyInput, expiresAtMs: number): boolean {
+    this.prepareKey(key);
+    return this.setExpiryPrepared(expiresAtMs);
+  }
+
+  private setExpiryPrepared(expiresAtMs: number): boolean {
+    assert(expiresAtMs >= 0 && expiresAtMs <= kExpiryMaxMs, 'expiry time out of range');
+    for (;;) {
+      const segment = this.segmentFor(this.keyHash);
+      const slot = this.findLive(segment);
+      if (slot < 0) return false;
+      const current = entryExpiry(segment, slotOffset(segment.meta[kMetaHeaderWords + slot] as number));
+      if (current === expiresAtMs) return true;
+      const target = this.writable(segment);
+      const entryOffset = slotOffset(target.meta[kMetaHeaderWords + slot] as number);
+      if (target.heap.refs === 1 || entryOffset >= target.sharedHeapFloor) {
+        if (setExpiryInPlace(target, slot, expiresAtMs)) return true;
+      }
+      const needBytes = restampedEntryBytes(target, slot, expiresAtMs);
+      if (!hasHeapRoom(target, needBytes)) {
+        this.makeRoom(target, needBytes);
+        continue;
+      }
+      restampEntry(target, slot, expiresAtMs);
       return true;
     }
   }
@@ -394,8 +536,9 @@ export class Table implements FrozenOwner {
 
   private deletePrepared(): boolean {
     const segment = this.segmentFor(this.keyHash);
-    const slot = findSlot(segment, this.keyHash, this.keyBytes, this.keyOffset, this.keyLength);
+    const slot = this.findLive(segment);
     if (slot < 0) return false;
+    this.dropping(segment, slot);
     deleteSlot(this.writable(segment), slot);
     this.count--;
     return true;
@@ -410,6 +553,81 @@ export class Table implements FrozenOwner {
     this.globalDepth = 0;
     this.count = 0;
     this.scheduleReclaim();
+  }
+
+  /**
+   * One slice of the active expiry sweep: walk on from where the last slice stopped, looking
+   * only at records that carry an expiry time (segments with none are skipped by their
+   * counter), removing those due by `nowMs`, until `sampleMax` were looked at or the walk
+   * wrapped. Deletes are ordinary writes (copy-on-write while a save holds the segment).
+   */
+  sweepExpired(nowMs: number, sampleMax: number): SweepResult {
+    const result: SweepResult = { sampled: 0, expired: 0, wrapped: false };
+    let visitedSegments = 0;
+    while (result.sampled < sampleMax && visitedSegments <= this.segments.length) {
+      if (this.sweepSegment >= this.segments.length) {
+        this.sweepSegment = 0;
+        this.sweepSlot = 0;
+        result.wrapped = true;
+        if (visitedSegments > 0) break;
+      }
+      let segment = this.segments[this.sweepSegment] as Segment;
+      if ((segment.meta[kMetaExpiringCount] as number) === 0) {
+        this.sweepSegment++;
+        this.sweepSlot = 0;
+        visitedSegments++;
+        continue;
+      }
+      while (this.sweepSlot < kSlotCount && result.sampled < sampleMax) {
+        const slot = segment.meta[kMetaHeaderWords + this.sweepSlot] as number;
+        if (slot === 0) {
+          this.sweepSlot++;
+          continue;
+        }
+        const expiresAtMs = entryExpiry(segment, slotOffset(slot));
+        if (expiresAtMs === 0) {
+          this.sweepSlot++;
+          continue;
+        }
+        result.sampled++;
+        if (expiresAtMs > nowMs) {
+          this.sweepSlot++;
+          continue;
+        }
+        // Backward-shift deletion may move a later record into this slot: look at it again.
+        this.expireSlot(segment, this.sweepSlot);
+        result.expired++;
+        segment = this.segments[this.sweepSegment] as Segment;
+      }
+      if (this.sweepSlot >= kSlotCount) {
+        this.sweepSegment++;
+        this.sweepSlot = 0;
+        visitedSegments++;
+      }
+    }
+    return result;
+  }
+
+  /** Visit every live record's type and value bytes (valid during the call; no writes). */
+  forEachLive(visit: (type: number, bytes: Uint8Array, valueOffset: number, valueLength: number) => void): void {
+    const nowMs = this.clock();
+    for (const segment of this.segments) forEachRecord(segment, () => visit(record.type, record.bytes, record.valueOffset, record.valueLength), Number.POSITIVE_INFINITY, nowMs);
+  }
+
+  /**
+   * Bytes the record of a key takes (its heap entry, plus its blob when out of line), or -1
+   * when missing. The record cursor points at it afterwards.
+   */
+  recordBytes(bytes: Uint8Array, offset: number, length: number): number {
+    if (!this.lookupRange(bytes, offset, length)) return -1;
+    return record.entryBytes + (record.outOfLine ? kBlobHeaderBytes + record.keyLength + record.valueLength : 0);
+  }
+
+  /** Keys that carry an expiry time (INFO keyspace's `expires`). */
+  expiringKeys(): number {
+    let total = 0;
+    for (const segment of this.segments) total += segment.meta[kMetaExpiringCount] as number;
+    return total;
   }
 
   // ---------------------------------------------------------------- rebuilds
@@ -474,8 +692,12 @@ export class Table implements FrozenOwner {
    * Cut: hand out the current segment list and start a new generation. O(segments) pointer
    * copy, no data copy, no allocation of shared memory.
    */
-  freeze(): FrozenTable {
-    const frozen = new FrozenTable(this, this.gen, this.segments.slice());
+  /**
+   * The cut. `cutMs` is the time the cut is judged at for expiry (the engine reads its clock
+   * once for a cut of every table): a record expiring at or before it is not part of it.
+   */
+  freeze(cutMs = this.clock()): FrozenTable {
+    const frozen = new FrozenTable(this, this.gen, this.segments.slice(), cutMs);
     this.active.push(frozen);
     this.heldGen = this.gen;
     this.gen++;
@@ -642,12 +864,17 @@ export class Table implements FrozenOwner {
       for (let i = 0; i < frozen.segments.length; i++) {
         const segment = frozen.segments[i] as Segment;
         const pairs: Array<[Buffer, Buffer]> = [];
-        forEachRecord(segment, () => {
-          pairs.push([
-            copyOut(record.bytes, record.keyOffset, record.keyLength),
-            copyOut(record.bytes, record.valueOffset, record.valueLength),
-          ]);
-        });
+        forEachRecord(
+          segment,
+          () => {
+            pairs.push([
+              copyOut(record.bytes, record.keyOffset, record.keyLength),
+              copyOut(record.bytes, record.valueOffset, record.valueLength),
+            ]);
+          },
+          Number.POSITIVE_INFINITY,
+          frozen.cutMs,
+        );
         frozen.markDone(i);
         frozen.reclaimDone(i, i + 1);
         yield* pairs;
@@ -689,9 +916,10 @@ export class Table implements FrozenOwner {
    */
   scanKeys(limit: number, visit: (bytes: Uint8Array, offset: number, length: number) => void): number {
     let seen = 0;
+    const nowMs = this.clock();
     for (const segment of this.segments) {
       if (seen >= limit) break;
-      seen += forEachRecord(segment, () => visit(record.bytes, record.keyOffset, record.keyLength), limit - seen);
+      seen += forEachRecord(segment, () => visit(record.bytes, record.keyOffset, record.keyLength), limit - seen, nowMs);
     }
     return seen;
   }
@@ -702,15 +930,41 @@ export class Table implements FrozenOwner {
    * present from the first call to the last is visited exactly once even if segments split
    * in between (halves cover the same hash range); keys written meanwhile may or may not be.
    */
-  scanFrom(cursor: number, visit: (bytes: Uint8Array, offset: number, length: number) => void): number {
+  scanFrom(cursor: number, visit: (bytes: Uint8Array, offset: number, length: number, type: number) => void): number {
     const hash = cursor >>> 0;
     const segment = this.segmentFor(hash);
     const depth = segment.meta[kMetaLocalDepth] as number;
-    forEachRecord(segment, () => visit(record.bytes, record.keyOffset, record.keyLength));
+    forEachRecord(segment, () => visit(record.bytes, record.keyOffset, record.keyLength, record.type), Number.POSITIVE_INFINITY, this.clock());
     if (depth === 0) return 0;
     const span = 2 ** (32 - depth);
     const next = (Math.floor(hash / span) + 1) * span;
     return next >= 2 ** 32 ? 0 : next;
+  }
+
+  /**
+   * A key chosen at random (RANDOMKEY): a random segment, then the first live record from a
+   * random slot on, wrapping; segments are tried in turn if one is empty. The record cursor
+   * points at it on success. Not uniform across keys (segments hold different counts), as
+   * Redis's is not uniform across buckets either.
+   */
+  randomRecord(random: () => number = Math.random): boolean {
+    if (this.count === 0) return false;
+    const nowMs = this.clock();
+    const segments = this.segments;
+    const first = Math.floor(random() * segments.length);
+    for (let s = 0; s < segments.length; s++) {
+      const segment = segments[(first + s) % segments.length] as Segment;
+      if (entryCount(segment) === 0) continue;
+      const start = Math.floor(random() * kSlotCount);
+      for (let i = 0; i < kSlotCount; i++) {
+        const slot = segment.meta[kMetaHeaderWords + ((start + i) % kSlotCount)] as number;
+        if (slot === 0) continue;
+        readRecord(segment, slotOffset(slot));
+        if (record.expiresAtMs !== 0 && record.expiresAtMs <= nowMs) continue;
+        return true;
+      }
+    }
+    return false;
   }
 
   // ---------------------------------------------------------------- loading
@@ -868,7 +1122,7 @@ export class KeyCursor {
 
   constructor(frozen: FrozenTable) {
     this.frozen = frozen;
-    this.total = frozen.entryCount();
+    this.total = frozen.liveEntryCount();
   }
 
   /** Up to `max` more keys (copies); empty when done. */
@@ -883,6 +1137,7 @@ export class KeyCursor {
         this.slot++;
         if (slot === 0) continue;
         readRecord(segment, slotOffset(slot));
+        if (record.expiresAtMs !== 0 && record.expiresAtMs <= this.frozen.cutMs) continue;
         out.push(copyOut(record.bytes, record.keyOffset, record.keyLength));
       }
       if (this.slot === kSlotCount) {
@@ -902,14 +1157,18 @@ export class KeyCursor {
   }
 }
 
-/** Visit every record of a segment (up to `limit`); the record cursor is valid in `visit`. */
-export function forEachRecord(segment: SegmentView, visit: () => void, limit = Number.POSITIVE_INFINITY): number {
+/**
+ * Visit every record of a segment (up to `limit`); the record cursor is valid in `visit`.
+ * With `nowMs`, records whose expiry time is at or before it are skipped (not counted).
+ */
+export function forEachRecord(segment: SegmentView, visit: () => void, limit = Number.POSITIVE_INFINITY, nowMs = Number.NEGATIVE_INFINITY): number {
   let seen = 0;
   const meta = segment.meta;
   for (let i = 0; i < kSlotCount && seen < limit; i++) {
     const slot = meta[kMetaHeaderWords + i] as number;
     if (slot === 0) continue;
     readRecord(segment, slotOffset(slot));
+    if (record.expiresAtMs !== 0 && record.expiresAtMs <= nowMs) continue;
     visit();
     seen++;
   }

@@ -24,6 +24,8 @@ export const ErrorCode = {
   unknownProperty: 'ERR_UNKNOWN_PROPERTY',
   unknownDataType: 'ERR_UNKNOWN_DATA_TYPE',
   wrongModel: 'ERR_WRONG_MODEL',
+  /** The key holds another type of value (a hash where a string was asked for; Redis's WRONGTYPE). */
+  wrongType: 'ERR_WRONG_TYPE',
   encoding: 'ERR_ENCODING',
   keyTooLarge: 'ERR_KEY_TOO_LARGE',
   valueTooLarge: 'ERR_VALUE_TOO_LARGE',

@@ -10,6 +10,23 @@ import { tempDir } from '../support/tmp.js';
  * A reader written only from docs/format.md (no frostkv code): if the format drifts from the
  * document, this test fails.
  */
+const expiries = new Map<string, number>();
+
+/** "Hash values": 0x00, u16 count, (u16 length, field, u16 length, value)...; or 0x01, u32 id. */
+function readHashAsDocumented(bytes: Buffer, table: string): Map<string, string> | string {
+  if (bytes[0] === 1) return `${table}#${bytes.readUInt32LE(1)}`;
+  const fields = new Map<string, string>();
+  let at = 3;
+  for (let i = 0; i < bytes.readUInt16LE(1); i++) {
+    const field = bytes.subarray(at + 2, at + 2 + bytes.readUInt16LE(at));
+    at += 2 + field.length;
+    const value = bytes.subarray(at + 2, at + 2 + bytes.readUInt16LE(at));
+    at += 2 + value.length;
+    fields.set(field.toString(), value.toString());
+  }
+  return fields;
+}
+
 function readSaveAsDocumented(dir: string): Map<string, Map<string, unknown>> {
   const raw = readFileSync(join(dir, 'MANIFEST'));
   const text = raw.toString('utf8');
@@ -30,15 +47,22 @@ function readSaveAsDocumented(dir: string): Map<string, Map<string, unknown>> {
         const objects = unpackMultiple(bytes) as unknown[];
         const header = objects[0] as Record<string, unknown>;
         expect(header.format).toBe('frostkv-data');
+        expect(header.version).toBe(manifest.formatVersion);
         expect(header.table).toBe(table.name);
         let i = 1;
         for (;;) {
           const block = objects[i++] as Record<string, unknown>;
           if (block.end === true) break;
           for (let r = 0; r < (block.records as number); r++) {
+            // Version 2: a tag (type in bits 0-2, bit 3: an expiry time follows the value).
+            const tag = header.version === 2 ? (objects[i++] as number) : 0;
+            expect(tag & 0xf0).toBe(0);
             const key = objects[i++];
             const value = objects[i++];
-            rows.set(Buffer.isBuffer(key) ? `bin:${key.toString('hex')}` : String(key), value);
+            const name = Buffer.isBuffer(key) ? `bin:${key.toString('hex')}` : String(key);
+            // A hash (type 2): the small encoding inline, or a reference to its collection table.
+            rows.set(name, (tag & 7) === 2 ? readHashAsDocumented(value as Buffer, `${space.name}:${table.name}`) : value);
+            if ((tag & 8) !== 0) expiries.set(name, Number(objects[i++] as bigint));
           }
         }
         expect(i).toBe(objects.length);
@@ -58,16 +82,30 @@ describe('docs/format.md', () => {
     db.createTable('app:gone', 'keymap(str,str)', { volatile: true });
     db.table().set(Buffer.from([1, 2, 3]), Buffer.from('bytes'));
     db.table('app:texts').set('greeting', 'hello ✓');
+    const expiresAt = Date.now() + 3_600_000;
+    db.table('app:texts').set('session', 'token', { ttlMs: 3_600_000 });
+    db.table('app:texts').set('gone-before-the-cut', 'x', { ttlMs: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 5));
     db.table('app:texts').set('large', 'L'.repeat(300_000));
     db.table('app:lists').listCreate('l', ['a', 'b']);
+    db.table().hashSet('profile', { name: 'ada', lang: 'en' });
+    db.table().hashSet('big', Array.from({ length: 200 }, (_, i) => [`f${i}`, `v${i}`] as [string, string]));
     expect((await db.snapshot('doc')).code).toBe('ok');
     await db.close();
     const rows = readSaveAsDocumented(join(dataDir, 'rsnap', 'doc'));
     expect(rows.get('default:default')?.get('bin:010203')).toEqual(Buffer.from('bytes'));
     expect(rows.get('app:texts')?.get('greeting')).toBe('hello ✓');
+    expect(rows.get('app:texts')?.get('session')).toBe('token');
+    expect(Math.abs((expiries.get('session') ?? 0) - expiresAt)).toBeLessThan(1000);
+    expect(rows.get('app:texts')?.has('gone-before-the-cut')).toBe(false);
     expect((rows.get('app:texts')?.get('large') as string).length).toBe(300_000);
     expect(rows.get('app:lists')?.get('l')).toEqual(['a', 'b']);
     expect(rows.get('app:gone')?.size).toBe(0);
+    expect(rows.get('default:default')?.get(`bin:${Buffer.from('profile').toString('hex')}`)).toEqual(new Map([['name', 'ada'], ['lang', 'en']]));
+    const collection = rows.get('default:default')?.get(`bin:${Buffer.from('big').toString('hex')}`) as string;
+    expect(collection).toMatch(/^default:default#\d+$/);
+    expect(rows.get(collection)?.size).toBe(200);
+    expect((rows.get(collection)?.get(`bin:${Buffer.from('f7').toString('hex')}`) as Buffer).toString()).toBe('v7');
     expect(readdirSync(join(dataDir, 'rsnap', 'doc')).sort()).toEqual(['MANIFEST', 'app', 'default']);
   });
 });

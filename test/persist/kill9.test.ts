@@ -39,5 +39,6 @@ describe('kill -9 of the compiled server', () => {
     expect(report.killsMidSave).toBeGreaterThan(trials / 4);
     expect(report.savesAcked).toBeGreaterThan(0);
     expect(report.namedSnapshotsAcked).toBeGreaterThan(0);
+    expect(report.foldersWithCollections).toBeGreaterThan(0);
   }, 1_200_000);
 });

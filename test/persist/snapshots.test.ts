@@ -61,7 +61,8 @@ describe('local snapshots and retention', () => {
   it('never overwrite a folder that already has the name of this second', async () => {
     const dataDir = tempDir();
     const now = Date.now();
-    for (let s = 0; s < 4; s++) {
+    // Every second the snapshot may try (its first and 3 retries), with room for a slow open().
+    for (let s = 0; s < 30; s++) {
       mkdirSync(join(dataDir, 'snaps', snapshotNameFor(now + s * 1000)), { recursive: true });
       writeFileSync(join(dataDir, 'snaps', snapshotNameFor(now + s * 1000), 'marker'), 'original');
     }

@@ -48,7 +48,7 @@ describe('the save protocol under a seeded scheduler', () => {
       for (let i = 0; i < count; i++) seeds.push((first + i * 0x9e3779b1) >>> 0);
     }
     const saves = Number(process.env.FROSTKV_SIM_SAVES ?? kSavesPerSeedDefault);
-    const totals = { saves: 0, failed: 0, writes: 0, workerSteps: 0, hotSegments: 0, heldTogetherMax: 0 };
+    const totals = { saves: 0, failed: 0, writes: 0, workerSteps: 0, hotSegments: 0, heldTogetherMax: 0, collectionsCut: 0, expiredAtCut: 0 };
     // Every seed runs even after a failure, so a long run reports all failing seeds at once.
     const failures: string[] = [];
     for (const seed of seeds) {
@@ -64,6 +64,8 @@ describe('the save protocol under a seeded scheduler', () => {
       totals.writes += result.writes;
       totals.workerSteps += result.workerSteps;
       totals.hotSegments += result.hotSegments;
+      totals.collectionsCut += result.collectionsCut;
+      totals.expiredAtCut += result.expiredAtCut;
       totals.heldTogetherMax = Math.max(totals.heldTogetherMax, result.savesHeldTogetherMax);
     }
     process.stdout.write(`save-protocol simulation: ${seeds.length} seeds, ${failures.length} failed ${JSON.stringify(totals)}\n`);
@@ -73,6 +75,9 @@ describe('the save protocol under a seeded scheduler', () => {
     if (seeds.length >= 10) {
       expect(totals.hotSegments).toBeGreaterThan(0);
       expect(totals.heldTogetherMax).toBeGreaterThan(1);
+      // ... and cuts carrying large hashes' tables and keys that had expired by the cut.
+      expect(totals.collectionsCut).toBeGreaterThan(0);
+      expect(totals.expiredAtCut).toBeGreaterThan(0);
     }
   }, Math.max(600_000, seedCount * kTimeoutMsPerSeed));
 });

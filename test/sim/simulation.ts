@@ -31,7 +31,8 @@ import { Engine, type EngineCut } from '../../src/engine/engine.js';
 import { encodeList } from '../../src/engine/list.js';
 import { Table } from '../../src/table/table.js';
 import type { FrozenTable } from '../../src/table/generation.js';
-import { addSegment, digestEntries, emptyDigest, type Digest } from '../../src/table/digest.js';
+import { addSegment, emptyDigest, mergeDigests, type Digest } from '../../src/table/digest.js';
+import { ValueType } from '../../src/engine/value.js';
 import { viewFromWire } from '../../src/table/wire.js';
 import { kSegmentStatusDone, kSegmentStatusPending } from '../../src/table/layout.js';
 import { runSave, SaveJob, type SaveKind, type SaveReport } from '../../src/persist/save.js';
@@ -41,6 +42,7 @@ import { verifyFolder } from '../../src/persist/verify.js';
 import { FsSeam, newFaultPlan } from '../../src/persist/fs-seam.js';
 import { kManifestFileName, parseManifest } from '../../src/persist/format.js';
 import { ModelTable } from '../support/digests.js';
+import { HashModel } from './sim-hashes.js';
 import { Rng } from '../support/random.js';
 import { SimPool, type SimWorker } from './sim-pool.js';
 
@@ -68,12 +70,23 @@ export interface SimResult {
   writes: number;
   workerSteps: number;
   hotSegments: number;
+  /** Collection tables (large hashes) carried by cuts, and records left out of saves as expired at their cut. */
+  collectionsCut: number;
+  expiredAtCut: number;
   shape: SimShape;
 }
 
 const kBaseTables = ['default:default', 'app:texts', 'app:lists'] as const;
 const kVolatileTable = 'app:scratch';
 const kCheckEverySteps = 64;
+/** Hash keys the simulation writes, and the fields they spread over (past 128 a hash is large). */
+const kHashKeys = 12;
+const kHashFieldSpace = 300;
+/** Where the simulated clock starts (a realistic epoch time, so expiry times take 41 bits). */
+const kSimEpochMs = 1_800_000_000_000;
+/** Keys given a ttl live up to this long in simulated time; bursts move the clock up to kClockStepMaxMs. */
+const kTtlMaxMs = 3_000;
+const kClockStepMaxMs = 20;
 /** Scratch tables alive at once (each save encodes every table). */
 const kTmpTablesMax = 3;
 const kDrainStepsMax = 1_000_000;
@@ -118,6 +131,7 @@ export class Simulation {
   private readonly pool: SimPool;
   private readonly models = new Map<string, ModelTable>();
   private readonly lists = new Map<string, Buffer[]>();
+  private readonly hashModel: HashModel;
   private readonly volatile = new Set<string>([kVolatileTable]);
   /** Per frozen status array: each segment's digest at the cut. */
   private readonly frozenDigests = new WeakMap<Int32Array, Digest[]>();
@@ -127,6 +141,8 @@ export class Simulation {
   private liveExpected: Expected | null = null;
   private saveCounter = 0;
   private tmpTableCounter = 0;
+  /** The simulated clock expiry is judged by; write bursts move it forward. */
+  private nowMs = kSimEpochMs;
   private error: unknown = null;
   readonly result: SimResult;
 
@@ -134,14 +150,15 @@ export class Simulation {
     this.rng = new Rng(seed);
     this.shape = shapeFor(this.rng);
     this.root = root;
-    this.engine = new Engine({ hashSeeds: () => this.rng.nextU32() });
+    this.engine = new Engine({ hashSeeds: () => this.rng.nextU32(), clock: () => this.nowMs });
     this.pool = new SimPool(this.shape.workerSpeeds, this.shape.slotsPerStep, (part, index) => this.checkWorkerStep(part, index));
-    this.result = { seed, saves: 0, savesFailed: 0, savesHeldTogetherMax: 0, writes: 0, workerSteps: 0, hotSegments: 0, shape: this.shape };
+    this.result = { seed, saves: 0, savesFailed: 0, savesHeldTogetherMax: 0, writes: 0, workerSteps: 0, hotSegments: 0, collectionsCut: 0, expiredAtCut: 0, shape: this.shape };
     this.engine.createKeyspace('app');
     this.engine.createTable('app:texts', { key: 'str', value: 'str', volatile: false });
     this.engine.createTable('app:lists', { key: 'str', value: 'list<str>', volatile: false });
     this.engine.createTable(kVolatileTable, { key: 'str', value: 'str', volatile: true });
     for (const name of kBaseTables) this.models.set(name, new ModelTable());
+    this.hashModel = new HashModel(this.engine, this.models.get('default:default')!, fail);
   }
 
   // ------------------------------------------------------------ main-thread work
@@ -160,11 +177,15 @@ export class Simulation {
   private writeOne(): void {
     const roll = this.rng.float();
     const tmpTables = [...this.models.keys()].filter((name) => name.startsWith('app:tmp'));
-    if (roll < 0.45) {
+    if (roll < 0.4) {
       const key = this.key('k');
       const value = this.value();
-      this.engine.table('default:default').set(key, value);
-      this.models.get('default:default')!.set(key, value);
+      // A third of these expire within seconds of simulated time (inline and out of line).
+      const ttlMs = this.rng.float() < 0.33 ? 1 + this.rng.int(kTtlMaxMs) : undefined;
+      this.engine.table('default:default').set(key, value, ttlMs === undefined ? undefined : { ttlMs });
+      this.models.get('default:default')!.set(key, value, ttlMs === undefined ? 0 : this.nowMs + ttlMs);
+    } else if (roll < 0.45) {
+      this.expiryWrite();
     } else if (roll < 0.6) {
       const key = this.key('k');
       this.engine.table('default:default').delete(key);
@@ -176,8 +197,10 @@ export class Simulation {
       this.models.get('app:texts')!.set(key, value);
     } else if (roll < 0.85) {
       this.listWrite();
-    } else if (roll < 0.9) {
+    } else if (roll < 0.87) {
       this.engine.table(kVolatileTable).set(`v${this.rng.int(100)}`, 'gone at restart');
+    } else if (roll < 0.9) {
+      this.hashWrite();
     } else if (roll < 0.997) {
       const name = tmpTables.length > 0 ? this.rng.pick(tmpTables) : 'default:default';
       const key = this.key('m');
@@ -204,7 +227,54 @@ export class Simulation {
       handle.listPush(key, [element]);
       current.push(element);
     }
-    this.models.get('app:lists')!.set(key, encodeList('str', this.lists.get(id)!));
+    this.models.get('app:lists')!.set(key, encodeList('str', this.lists.get(id)!), 0, ValueType.list);
+  }
+
+  /**
+   * HSET / HDEL on one of a few hashes of default:default: fields from a space large enough
+   * that some outgrow the small encoding (by count, or by a value over 3 KiB) into their own
+   * collection table, which saves must then carry in the same cut.
+   */
+  private hashWrite(): void {
+    const key = Buffer.from(`h${this.rng.int(kHashKeys)}`);
+    const pairs: Array<[Buffer, Buffer]> = [];
+    const deletes: Buffer[] = [];
+    const n = 1 + this.rng.int(this.rng.float() < 0.05 ? 200 : 4);
+    for (let i = 0; i < n; i++) {
+      const field = Buffer.from(`f${this.rng.int(kHashFieldSpace)}`);
+      if (this.rng.float() < 0.2) deletes.push(field);
+      else pairs.push([field, this.rng.float() < 0.003 ? this.rng.bytes(3_500) : this.rng.bytes(this.rng.int(30))]);
+    }
+    this.hashModel.write(key, pairs, deletes, this.nowMs);
+  }
+
+  /** EXPIRE / PERSIST on a key of default:default; the table must agree with the model on whether it was alive. */
+  private expiryWrite(): void {
+    const key = this.rng.float() < 0.3 ? Buffer.from(`h${this.rng.int(kHashKeys)}`) : this.key('k');
+    const model = this.models.get('default:default')!;
+    const record = model.get(key);
+    const alive = record !== undefined && (record.expiresAtMs === 0 || record.expiresAtMs > this.nowMs);
+    if (!alive) model.delete(key);
+    const handle = this.engine.table('default:default');
+    const roll = this.rng.float();
+    let changed: boolean;
+    if (roll < 0.2) {
+      changed = handle.persist(key);
+      if (alive && record.expiresAtMs !== 0) model.setExpiry(key, 0);
+      if (changed !== (alive && record.expiresAtMs !== 0)) fail(`persist of ${key.toString()}: table says ${changed}, model says otherwise`);
+      return;
+    }
+    const ttlMs = roll < 0.25 ? -this.rng.int(5) : 1 + this.rng.int(kTtlMaxMs);
+    changed = handle.expire(key, ttlMs);
+    if (changed !== alive) fail(`expire of ${key.toString()}: table says ${changed}, model says ${alive}`);
+    if (!alive) return;
+    if (ttlMs <= 0) model.delete(key);
+    else model.setExpiry(key, this.nowMs + ttlMs);
+  }
+
+  /** One slice of the active sweep on every table, with a random sample bound (deterministic). */
+  private sweep(): void {
+    for (const entry of this.engine.allEntries()) entry.table.sweepExpired(this.nowMs, 1 + this.rng.int(300));
   }
 
   /** Rare: FLUSHDB of a table, or CREATE / DROP of a scratch table (O(1) swaps, background reclaim). */
@@ -215,6 +285,7 @@ export class Simulation {
       this.engine.table(name).clear();
       this.models.set(name, new ModelTable());
       if (name === 'app:lists') this.lists.clear();
+      if (name === 'default:default') this.hashModel.reset(this.models.get(name)!);
     } else if (tmpTables.length === 0 || (roll < 0.75 && tmpTables.length < kTmpTablesMax)) {
       const name = `app:tmp${this.tmpTableCounter++}`;
       this.engine.createTable(name, { key: 'binstr', value: 'binstr', volatile: false });
@@ -227,6 +298,8 @@ export class Simulation {
   }
 
   private writeBurst(): void {
+    this.nowMs += this.rng.int(kClockStepMaxMs);
+    if (this.rng.float() < 0.1) this.sweep();
     const count = 1 + this.rng.int(this.shape.writeBurstMax);
     for (let i = 0; i < count; i++) this.writeOne();
   }
@@ -272,9 +345,20 @@ export class Simulation {
   /** The cut: record the model's digests, check the frozen generations, digest their segments. */
   private atCut(kind: SaveKind, cut: EngineCut): Expected {
     const digests = new Map<string, Digest>();
-    for (const [name, model] of this.models) digests.set(name, model.snapshot());
+    // The cut holds exactly the keys alive at its time: the model drops the others first.
+    for (const [name, model] of this.models) {
+      model.expireDue(this.nowMs);
+      digests.set(name, model.snapshot());
+    }
+    // Invariant 7: every collection table the engine holds is in the cut, with its fields at the cut.
+    for (const [name, digest] of this.hashModel.atCut(this.nowMs)) {
+      digests.set(name, digest);
+      this.result.collectionsCut++;
+    }
+    for (const table of cut.tables) if (table.frozen !== null) this.result.expiredAtCut += table.frozen.entryCount() - table.frozen.liveEntryCount();
+    for (const table of cut.tables) if (table.frozen !== null && table.frozen.cutMs !== this.nowMs) fail(`cut at ${table.frozen.cutMs}, clock at ${this.nowMs}`);
     const tables = cut.tables.map((table) => `${table.keyspace}:${table.name}`).sort();
-    const modelled = [...this.models.keys(), ...this.volatile].sort();
+    const modelled = [...digests.keys(), ...this.volatile].sort();
     if (tables.join() !== modelled.join()) fail(`cut holds tables ${tables.join()} but the model has ${modelled.join()}`);
     for (const table of cut.tables) {
       if (table.frozen === null) continue;
@@ -285,7 +369,7 @@ export class Simulation {
   }
 
   private tableOf(entity: string): Table | null {
-    for (const entry of this.engine.allEntries()) if (`${entry.keyspace}:${entry.name}` === entity) return entry.table;
+    for (const [name, table] of this.engine.allTables()) if (name === entity) return table;
     return null;
   }
 
@@ -387,7 +471,7 @@ export class Simulation {
   }
 
   private checkAllTables(): void {
-    for (const entry of this.engine.allEntries()) entry.table.checkInvariants();
+    for (const [, table] of this.engine.allTables()) table.checkInvariants();
   }
 
   async run(savesTarget: number): Promise<SimResult> {
@@ -403,10 +487,10 @@ export class Simulation {
     }
     for (let i = 0; i < 16; i++) await drain();
     this.checkAllTables();
-    for (const entry of this.engine.allEntries()) {
-      const stats = entry.table.stats();
-      if (stats.activeFrozenCount !== 0) fail(`${entry.keyspace}:${entry.name} still holds ${stats.activeFrozenCount} generations after every save finished`);
-      if (stats.cowBytesNow !== 0) fail(`${entry.keyspace}:${entry.name} counts ${stats.cowBytesNow} copy-on-write bytes after every save finished`);
+    for (const [name, table] of this.engine.allTables()) {
+      const stats = table.stats();
+      if (stats.activeFrozenCount !== 0) fail(`${name} still holds ${stats.activeFrozenCount} generations after every save finished`);
+      if (stats.cowBytesNow !== 0) fail(`${name} counts ${stats.cowBytesNow} copy-on-write bytes after every save finished`);
     }
     return this.result;
   }
@@ -435,7 +519,10 @@ export function loadFolder(dir: string): Map<string, Digest> {
       }
       if (parts.length > 0) table.adoptSegments(parts);
       table.checkInvariants();
-      out.set(`${space.name}:${entry.name}`, digestEntries(table.entries()));
+      // Everything loaded counts: the save must hold only what was alive at its cut.
+      const frozen = table.freeze(0);
+      out.set(`${space.name}:${entry.name}`, mergeDigests(segmentDigests(frozen)));
+      frozen.release();
     }
   }
   return out;

@@ -31,9 +31,24 @@ export function mix(x: number): number {
 export interface Op {
   table: typeof kAppTable | typeof kDefaultTable | typeof kNoiseTable;
   key: string;
-  /** null: a DEL. */
+  /** null: a DEL (of the key, or with `field` of that hash field). */
   value: string | null;
   overResp: boolean;
+  /** A hash op (HSET / HDEL over RESP) on this field of hash `key`. */
+  field?: string;
+  /** SET ... PXAT this (ms since the epoch; 0: no expiry). Far in the future: it never fires. */
+  expiresAtMs: number;
+}
+
+/** The one hash the log writes, and how many fields it spreads over (it outgrows the small encoding). */
+export const kHashKey = 'hbig';
+const kHashFieldSpace = 400;
+/** 2100-01-01: expiry times the log gives are this plus the op index. */
+const kFarFutureMs = 4_102_444_800_000;
+
+/** The digest table a hash's fields count under (whatever encoding holds them). */
+function hashTableName(key: string): string {
+  return `hash:${key}`;
 }
 
 /** The write log and the digest of the state after every prefix of it. */
@@ -42,7 +57,7 @@ export class OpLog {
   private readonly keySpace: number;
   private readonly preload: number;
   readonly noise: number;
-  private readonly current = new Map<string, string>();
+  private readonly current = new Map<string, { value: string; expiresAtMs: number }>();
   private readonly count: number[] = [0];
   private readonly sum: number[] = [0];
   private readonly xor: number[] = [0];
@@ -64,36 +79,49 @@ export class OpLog {
   }
 
   op(i: number): Op {
-    if (i <= this.noise) return { table: kNoiseTable, key: `n${i}`, value: OpLog.noiseValue(i), overResp: false };
-    if (i <= this.preload) return { table: kDefaultTable, key: `k${i % this.keySpace}`, value: `${i}:${'p'.repeat(this.h(i, 4) % 100)}`, overResp: true };
+    if (i <= this.noise) return { table: kNoiseTable, key: `n${i}`, value: OpLog.noiseValue(i), overResp: false, expiresAtMs: 0 };
+    if (i <= this.preload) {
+      const value = `${i}:${'p'.repeat(this.h(i, 4) % 100)}`;
+      // Every 20th preload op fills the hash, so it is large (a collection table) from the first trial on.
+      if (i % 20 === 0) return { table: kDefaultTable, key: kHashKey, field: `f${(i / 20) % kHashFieldSpace}`, value, overResp: true, expiresAtMs: 0 };
+      return { table: kDefaultTable, key: `k${i % this.keySpace}`, value, overResp: true, expiresAtMs: 0 };
+    }
+    const value = this.h(i, 3) % 10 < 8 ? `${i}:${'x'.repeat(this.h(i, 4) % 120)}` : null;
+    if (this.h(i, 6) % 100 < 15) {
+      return { table: kDefaultTable, key: kHashKey, field: `f${this.h(i, 7) % kHashFieldSpace}`, value, overResp: true, expiresAtMs: 0 };
+    }
     const table = this.h(i, 1) % 4 === 0 ? kAppTable : kDefaultTable;
     const key = `k${this.h(i, 2) % this.keySpace}`;
-    const value = this.h(i, 3) % 10 < 8 ? `${i}:${'x'.repeat(this.h(i, 4) % 120)}` : null;
-    return { table, key, value, overResp: table === kDefaultTable && this.h(i, 5) % 2 === 0 };
+    const overResp = table === kDefaultTable && this.h(i, 5) % 2 === 0;
+    const expiresAtMs = overResp && value !== null && this.h(i, 8) % 3 === 0 ? kFarFutureMs + i : 0;
+    return { table, key, value, overResp, expiresAtMs };
   }
 
   /** Make sure digests up to prefix `p` exist. */
   private extend(p: number): void {
     for (let i = this.count.length; i <= p; i++) {
       const op = this.op(i);
-      const id = `${op.table}\n${op.key}`;
+      // A hash field counts as a record of the hash's own digest table, whatever encoding holds it.
+      const table = op.field === undefined ? op.table : hashTableName(op.key);
+      const key = op.field ?? op.key;
+      const id = `${table}\n${key}`;
       let count = this.count[i - 1] as number;
       let sum = this.sum[i - 1] as number;
       let xor = this.xor[i - 1] as number;
       const old = this.current.get(id);
       if (old !== undefined) {
-        const h = recordHash(op.table, op.key, old);
+        const h = recordHash(table, key, old.value, old.expiresAtMs);
         count--;
         sum = (sum - h) >>> 0;
         xor = (xor ^ h) >>> 0;
         this.current.delete(id);
       }
       if (op.value !== null) {
-        const h = recordHash(op.table, op.key, op.value);
+        const h = recordHash(table, key, op.value, op.expiresAtMs);
         count++;
         sum = (sum + h) >>> 0;
         xor = (xor ^ h) >>> 0;
-        this.current.set(id, op.value);
+        this.current.set(id, { value: op.value, expiresAtMs: op.expiresAtMs });
       }
       this.count.push(count);
       this.sum.push(sum);
@@ -126,12 +154,16 @@ export interface Digest {
  * value's lengths and bytes, finished with murmur3's mixer. In JavaScript on purpose: three
  * native crc32 calls per record cost ten times more on 100k-record folders.
  */
-function recordHashBytes(tableSeed: number, key: Uint8Array, value: Uint8Array): number {
+function recordHashBytes(tableSeed: number, key: Uint8Array, value: Uint8Array, expiresAtMs = 0): number {
   let h = (tableSeed ^ 0x811c9dc5) | 0;
   h = Math.imul(h ^ key.length, 0x01000193);
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ (key[i] as number), 0x01000193);
   h = Math.imul(h ^ value.length, 0x01000193);
   for (let i = 0; i < value.length; i++) h = Math.imul(h ^ (value[i] as number), 0x01000193);
+  if (expiresAtMs !== 0) {
+    h = Math.imul(h ^ (expiresAtMs % 0x1_0000_0000), 0x01000193);
+    h = Math.imul(h ^ Math.floor(expiresAtMs / 0x1_0000_0000), 0x01000193);
+  }
   return mix(h);
 }
 
@@ -145,8 +177,8 @@ function tableSeed(table: string): number {
   return seed;
 }
 
-function recordHash(table: string, key: string, value: string): number {
-  return recordHashBytes(tableSeed(table), Buffer.from(key, 'latin1'), Buffer.from(value, 'latin1'));
+function recordHash(table: string, key: string, value: string, expiresAtMs: number): number {
+  return recordHashBytes(tableSeed(table), Buffer.from(key, 'latin1'), Buffer.from(value, 'latin1'), expiresAtMs);
 }
 
 /** The op index at the start of a value (`<i>:...`). */
@@ -167,40 +199,93 @@ const unpackr = new Unpackr({ mapsAsObjects: true });
  * real decoder already ran in verifyFolder, and the restarted server loaded data/ks with it):
  * the digest of every record, per-table counts, a few values, and the last SET op it holds.
  */
-export function readFolder(dir: string): { digest: Digest; lastSet: number; counts: Map<string, number>; values: Map<string, string> } {
+export function readFolder(dir: string): { digest: Digest; lastSet: number; counts: Map<string, number>; values: Map<string, string>; collections: number } {
   const manifest = parseManifest(readFileSync(join(dir, kManifestFileName)), dir);
-  const digest: Digest = { count: 0, sum: 0, xor: 0 };
-  const counts = new Map<string, number>();
-  const values = new Map<string, string>();
-  let lastSet = 0;
-  for (const space of manifest.keyspaces) {
-    for (const entry of space.tables) {
-      const name = `${space.name}:${entry.name}`;
-      const seed = tableSeed(name);
-      let count = 0;
-      for (const file of entry.files) {
-        const objects = unpackr.unpackMultiple(readFileSync(join(dir, ...file.path.split('/')))) as unknown[];
-        // header, then per block: {depth, prefix, records} and 2 objects per record, then the trailer.
-        let at = 1;
-        while (at < objects.length - 1) {
-          const block = objects[at++] as { records: number };
-          for (let r = 0; r < block.records; r++) {
-            const key = toBytes(objects[at++]);
-            const value = toBytes(objects[at++]);
-            const h = recordHashBytes(seed, key, value);
-            digest.count++;
-            digest.sum = (digest.sum + h) >>> 0;
-            digest.xor = (digest.xor ^ h) >>> 0;
-            lastSet = Math.max(lastSet, opIndexOf(value));
-            count++;
-            if (values.size < kValuesKept) values.set(`${name}\n${Buffer.from(key).toString('latin1')}`, Buffer.from(value).toString('latin1'));
-          }
-        }
+  const reading: FolderReading = { digest: { count: 0, sum: 0, xor: 0 }, lastSet: 0, counts: new Map(), values: new Map(), hashOfCollection: new Map() };
+  // Tables first, then collection tables (whose hash key the tables' records name).
+  for (const collections of [false, true]) {
+    for (const space of manifest.keyspaces) {
+      for (const entry of space.tables) {
+        if ((entry.collection !== undefined) !== collections) continue;
+        const name = `${space.name}:${entry.name}`;
+        let count = 0;
+        for (const file of entry.files) count += readDataFile(join(dir, ...file.path.split('/')), name, reading);
+        if (!collections) reading.counts.set(name, count);
       }
-      counts.set(name, count);
     }
   }
-  return { digest, lastSet, counts, values };
+  const { digest, lastSet, counts, values } = reading;
+  return { digest, lastSet, counts, values, collections: reading.hashOfCollection.size };
+}
+
+interface FolderReading {
+  digest: Digest;
+  lastSet: number;
+  counts: Map<string, number>;
+  values: Map<string, string>;
+  /** Collection table (`ks:tbl#id`) -> the digest table of the hash key that names it. */
+  hashOfCollection: Map<string, string>;
+}
+
+function addToDigest(reading: FolderReading, table: string, key: Uint8Array, value: Uint8Array, expiresAtMs: number): void {
+  const h = recordHashBytes(tableSeed(table), key, value, expiresAtMs);
+  reading.digest.count++;
+  reading.digest.sum = (reading.digest.sum + h) >>> 0;
+  reading.digest.xor = (reading.digest.xor ^ h) >>> 0;
+  reading.lastSet = Math.max(reading.lastSet, opIndexOf(value));
+}
+
+/**
+ * One data file by docs/format.md: the header, then per block {depth, prefix, records} and
+ * each record (format 2: tag, key, value, expiry when the tag says so; format 1: key, value),
+ * then the trailer. Returns how many records it held.
+ */
+function readDataFile(path: string, name: string, reading: FolderReading): number {
+  const objects = unpackr.unpackMultiple(readFileSync(path)) as unknown[];
+  const version = (objects[0] as { version: number }).version;
+  const hashTable = reading.hashOfCollection.get(name);
+  let count = 0;
+  let at = 1;
+  while (at < objects.length - 1) {
+    const block = objects[at++] as { records: number };
+    for (let r = 0; r < block.records; r++) {
+      const tag = version >= 2 ? (objects[at++] as number) : 0;
+      const key = toBytes(objects[at++]);
+      const value = toBytes(objects[at++]);
+      const expiresAtMs = (tag & 8) !== 0 ? Number(objects[at++] as bigint | number) : 0;
+      count++;
+      if (hashTable !== undefined) {
+        addToDigest(reading, hashTable, key, value, expiresAtMs);
+      } else if ((tag & 7) === 2) {
+        readHashValue(reading, name, Buffer.from(key).toString('latin1'), value);
+      } else {
+        addToDigest(reading, name, key, value, expiresAtMs);
+        if (reading.values.size < kValuesKept) reading.values.set(`${name}\n${Buffer.from(key).toString('latin1')}`, Buffer.from(value).toString('latin1'));
+      }
+    }
+  }
+  return count;
+}
+
+/** A hash record's value: its fields inline (small encoding) or the id of its collection table. */
+function readHashValue(reading: FolderReading, name: string, key: string, value: Uint8Array): void {
+  const table = hashTableName(key);
+  const bytes = Buffer.from(value);
+  if (bytes[0] === 1) {
+    reading.hashOfCollection.set(`${name}#${bytes.readUInt32LE(1)}`, table);
+    return;
+  }
+  const count = bytes.readUInt16LE(1);
+  let at = 3;
+  for (let i = 0; i < count; i++) {
+    const fieldLength = bytes.readUInt16LE(at);
+    const field = bytes.subarray(at + 2, at + 2 + fieldLength);
+    at += 2 + fieldLength;
+    const valueLength = bytes.readUInt16LE(at);
+    const fieldValue = bytes.subarray(at + 2, at + 2 + valueLength);
+    at += 2 + valueLength;
+    addToDigest(reading, table, field, fieldValue, 0);
+  }
 }
 
 function toBytes(value: unknown): Uint8Array {

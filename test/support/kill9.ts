@@ -5,7 +5,10 @@
  * runs thousands.
  *
  * The writes are a fixed log: op i is a pure function of (seed, i): a SET of `i:<padding>` or
- * a DEL, on default:default (over RESP or Skyhash) or app:t (over Skyhash). The writer sends op
+ * a DEL, on default:default (over RESP or Skyhash) or app:t (over Skyhash); a third of the RESP
+ * SETs carry an expiry time (PXAT, far in the future, so it is saved and loaded but never
+ * fires); 15% are HSET / HDEL of one hash that grows past the small encoding into its own
+ * collection table (its fields are digested as one table whatever holds them). The writer sends op
  * i only after op i-1 was acknowledged, so the database's state is always the state after
  * some prefix of the log, and every save folder must hold exactly state(p) for one p. After a
  * restart the writer continues from the p the server loaded (op p+1 is the same op as before:
@@ -68,6 +71,8 @@ export interface Kill9Report {
   savesAcked: number;
   namedSnapshotsAcked: number;
   foldersChecked: number;
+  /** Folders holding the log's hash as a collection table (it outgrew the small encoding). */
+  foldersWithCollections: number;
   /** Where the time went: starting servers, running until the kill, checking after it. */
   startSeconds: number;
   runSeconds: number;
@@ -178,7 +183,7 @@ export class Kill9Harness {
   constructor(options: Kill9Options) {
     this.options = options;
     this.log = new OpLog(options.seed, options.keySpace, options.preloadOps, options.noiseKeys);
-    this.report = { trials: 0, killsMidSave: 0, restarts: 0, writesAcked: 0, savesAcked: 0, namedSnapshotsAcked: 0, foldersChecked: 0, startSeconds: 0, runSeconds: 0, checkSeconds: 0, failures: {}, firstFailures: [] };
+    this.report = { trials: 0, killsMidSave: 0, restarts: 0, writesAcked: 0, savesAcked: 0, namedSnapshotsAcked: 0, foldersChecked: 0, foldersWithCollections: 0, startSeconds: 0, runSeconds: 0, checkSeconds: 0, failures: {}, firstFailures: [] };
   }
 
   private failure(kind: string, detail: string): void {
@@ -301,7 +306,8 @@ export class Kill9Harness {
       const to = Math.min(this.log.noise + this.options.preloadOps, state.sent + kPreloadBatchOps);
       for (let i = from; i <= to; i++) {
         const op = this.log.op(i);
-        batch.set(op.key, op.value as string);
+        if (op.field !== undefined) batch.hset(op.key, op.field, op.value as string);
+        else batch.set(op.key, op.value as string);
       }
       state.sent = to;
       const results = await batch.exec();
@@ -314,8 +320,12 @@ export class Kill9Harness {
       const op = this.log.op(i);
       state.sent = i;
       let ok: boolean;
-      if (op.overResp) {
-        ok = op.value === null ? typeof (await redis.del(op.key)) === 'number' : (await redis.set(op.key, op.value)) === 'OK';
+      if (op.field !== undefined) {
+        ok = typeof (op.value === null ? await redis.hdel(op.key, op.field) : await redis.hset(op.key, op.field, op.value)) === 'number';
+      } else if (op.overResp) {
+        if (op.value === null) ok = typeof (await redis.del(op.key)) === 'number';
+        else if (op.expiresAtMs !== 0) ok = (await redis.set(op.key, op.value, 'PXAT', op.expiresAtMs)) === 'OK';
+        else ok = (await redis.set(op.key, op.value)) === 'OK';
       } else {
         const client = op.table === kAppTable ? skyApp : skyDefault;
         ok = skyOk(op.value === null ? await client.run('DEL', op.key) : await client.run('USET', op.key, op.value));
@@ -398,6 +408,7 @@ export class Kill9Harness {
       this.failure(`${what} does not load`, `${dir}: ${(error as Error).message}`);
       return -1;
     }
+    if (content.collections > 0) this.report.foldersWithCollections++;
     const p = this.log.prefixOf(content.digest, content.lastSet, Math.max(sent, content.lastSet));
     if (p < 0) {
       this.failure(`${what} is not a prefix of the writes`, `${dir}: ${content.digest.count} records, last op ${content.lastSet}`);

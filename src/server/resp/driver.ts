@@ -1,16 +1,26 @@
 /**
- * The RESP2 side of a connection: parse commands (multibulk and inline), check arity and the
- * read-only state, run the command, write its reply.
+ * The RESP side of a connection: parse commands (multibulk and inline), make the checks every
+ * command goes through from the command table (commands/table.ts), queue commands inside
+ * MULTI, run the command, write its reply in the connection's protocol (RESP2 or RESP3).
  *
- * Guarantees: commands run in order, one reply each; a write command is refused with -MISCONF
- * before it runs while frostkv is read-only; a protocol error is answered with Redis's
- * `-ERR Protocol error: ...` text before the connection closes; GET and SET skip the command
- * lookup entirely (they are most of what redis-benchmark sends). While the data set loads,
- * every command is answered `-LOADING` as Redis does, except QUIT and INFO (which reports
- * `loading:1`, so clients such as ioredis wait for the load instead of failing).
- * With auth on, a client that has not logged in gets `-NOAUTH Authentication required.` for
- * every known command of the right arity except AUTH, HELLO and QUIT (Redis 7.0's CMD_NO_AUTH
- * commands frostkv has), checked after the unknown-command and arity errors as Redis does.
+ * Guarantees:
+ * - Commands run in order, one reply each (none while CLIENT REPLY is OFF or SKIPs).
+ * - The checks, in Redis 7.0's order: unknown command or subcommand, arity, `-NOAUTH` (every
+ *   command but AUTH, HELLO, QUIT and RESET before login), `no_multi` inside MULTI, `-MISCONF`
+ *   for a write while frostkv is read-only after a failed save (for EXEC: when it queued a
+ *   write, answered `-EXECABORT ... because of: MISCONF ...`). A command refused by a check
+ *   inside MULTI makes the transaction abort at EXEC.
+ * - CLIENT PAUSE holds every command (ALL) or the writes (WRITE) of every RESP connection
+ *   until it ends; held commands then run in order.
+ * - Inside MULTI every command but EXEC, DISCARD, MULTI, WATCH, QUIT and RESET is copied and
+ *   answered `+QUEUED`; EXEC runs the queue in one synchronous step (transactions.ts).
+ * - A protocol error is answered with Redis's `-ERR Protocol error: ...` text before the
+ *   connection closes. GET and SET outside MULTI skip the command lookup (they are most of what
+ *   redis-benchmark sends). While the data set loads, every command is answered `-LOADING`
+ *   as Redis does, except QUIT and INFO (which reports `loading:1`, so clients such as ioredis
+ *   wait for the load instead of failing).
+ * - The connection is in the server's RESP client registry (CLIENT LIST) from accept to close;
+ *   closing forgets its transaction and watched keys.
  */
 
 import type { Database } from '../../database.js';
@@ -18,21 +28,29 @@ import type { ArgView } from '../../protocol/args.js';
 import type { ProtocolError, ProtocolLimits } from '../../protocol/limits.js';
 import { RespParser } from '../../protocol/resp/parser.js';
 import { RespWriter } from '../../protocol/resp/writer.js';
+import { InvariantError } from '../../util/assert.js';
 import type { Logger } from '../../util/log.js';
 import type { ProtocolDriver } from '../connection.js';
 import type { ServerView } from '../stats.js';
 import { kRespLoadingError, type DatabaseSource } from '../loading.js';
 import { kVersion } from '../../version.js';
-import { RespClient, RespContext, RespText, arityError, kCommands, kGetSpec, kSetSpec, type CommandSpec } from './commands.js';
+import type { ConnectionFacts } from '../connection.js';
+import { respAccounting } from './accounting.js';
+import { RespClient, clientRegistry, type RespClientRegistry } from './client.js';
+import { RespContext, RespText, arityError } from './commands/context.js';
+import { kCommandTable } from './commands/registry.js';
+import type { CommandEntry } from './commands/table.js';
+import { copyCommand } from './commands/transactions.js';
 
 /** The reply to a connection closed by the bound on all connections' request buffers. */
 export const kRespBuffersFullText =
   'ERR request buffers full: all connections together hold more than limits.request_buffers_max_bytes of unfinished requests and this one holds the most';
 
-/** Commands a client may run before it has authenticated (Redis 7.0.15: CMD_NO_AUTH). */
-const kBeforeAuth = new Set(['AUTH', 'HELLO', 'QUIT'].map((name) => kCommands.get(name) as CommandSpec));
-
-const kCommandNameMaxBytes = Math.max(...[...kCommands.keys()].map((name) => name.length));
+const kGetEntry = kCommandTable.get('GET') as CommandEntry;
+const kSetEntry = kCommandTable.get('SET') as CommandEntry;
+/** Commands that run at once inside MULTI instead of being queued (Redis 7.0's list). */
+const kRunInMulti = new Set(['EXEC', 'DISCARD', 'MULTI', 'WATCH', 'QUIT', 'RESET'].map((name) => kCommandTable.get(name) as CommandEntry));
+const kExecEntry = kCommandTable.get('EXEC') as CommandEntry;
 
 /** Redis 7's text: arguments are listed while the list is under 128 characters. */
 function unknownCommand(q: ArgView): string {
@@ -47,6 +65,24 @@ function loadingInfo(): string {
   return ['# Server', 'redis_version:7.0.0', `frostkv_version:${kVersion}`, '', '# Persistence', 'loading:1', 'async_loading:0', 'loading_eta_seconds:1', ''].join('\r\n');
 }
 
+/** The command (or subcommand) a request names, or the error text that refuses it. */
+function resolve(q: ArgView): CommandEntry | string {
+  const entry = q.argIs(0, 'GET') ? kGetEntry : q.argIs(0, 'SET') ? kSetEntry : kCommandTable.lookup(q);
+  if (entry === undefined) return unknownCommand(q);
+  if (!arityOk(entry, q.count)) return arityError(entry.fullName).text;
+  if (entry.subcommands === null || q.count < 2) return entry;
+  const sub = q.length(1) <= kCommandTable.nameMaxBytes ? entry.subcommands.get(q.argString(1, 'latin1').toUpperCase()) : undefined;
+  if (sub === undefined) {
+    return `ERR unknown subcommand '${q.argString(1).slice(0, 128)}'. Try ${entry.fullName.toUpperCase()} HELP.`;
+  }
+  if (!arityOk(sub, q.count)) return arityError(sub.fullName).text;
+  return sub;
+}
+
+function arityOk(entry: CommandEntry, count: number): boolean {
+  return entry.arity > 0 ? count === entry.arity : count >= -entry.arity;
+}
+
 export class RespDriver implements ProtocolDriver<ArgView> {
   readonly parser: RespParser;
   readonly output = new RespWriter();
@@ -57,6 +93,9 @@ export class RespDriver implements ProtocolDriver<ArgView> {
   private readonly tableEntity: string;
   private readonly view: ServerView;
   private readonly client: RespClient;
+  private readonly clients: RespClientRegistry;
+  /** The connection closed: a command held by CLIENT PAUSE is dropped. */
+  private gone = false;
 
   constructor(source: DatabaseSource, limits: ProtocolLimits, logger: Logger, tableEntity: string, view: ServerView) {
     this.source = source;
@@ -65,18 +104,34 @@ export class RespDriver implements ProtocolDriver<ArgView> {
     this.view = view;
     this.parser = new RespParser(limits);
     this.client = new RespClient(view.stats.newClientId());
+    this.clients = clientRegistry(view.stats);
+    this.clients.add(this.client);
   }
 
   get closeRequested(): boolean {
     return this.client.quit;
   }
 
+  /** The connection's socket, for CLIENT LIST and CLIENT KILL. */
+  attach(facts: ConnectionFacts): void {
+    this.client.facts = facts;
+  }
+
   execute(q: ArgView): void | Promise<void> {
+    // INFO commandstats / errorstats: calls, time, failed and rejected requests (accounting.ts).
+    return respAccounting(this.view.stats, this.output).request(q, () => this.executeRequest(q));
+  }
+
+  private executeRequest(q: ArgView): void | Promise<void> {
     this.view.stats.commandsProcessed++;
     const db = this.source.loadedDb;
     if (db === null) return this.whileLoading(q);
-    this.ctx ??= new RespContext(db, this.output, this.view, this.logger, this.client, this.tableEntity);
-    return this.run(db, this.ctx, q);
+    if (this.ctx === null) {
+      this.ctx = new RespContext(db, this.output, this.view, this.logger, this.client, this.tableEntity, kCommandTable, this.clients);
+      const ctx = this.ctx;
+      ctx.runQueued = (queued) => this.runQueued(ctx, queued);
+    }
+    return this.withReplyMode(db, this.ctx, q);
   }
 
   private whileLoading(q: ArgView): void {
@@ -90,26 +145,91 @@ export class RespDriver implements ProtocolDriver<ArgView> {
     }
   }
 
-  private run(db: Database, ctx: RespContext, q: ArgView): void | Promise<void> {
-    let spec: CommandSpec | undefined;
-    if (q.argIs(0, 'GET')) spec = kGetSpec;
-    else if (q.argIs(0, 'SET')) spec = kSetSpec;
-    else spec = q.length(0) <= kCommandNameMaxBytes ? kCommands.get(q.argString(0, 'latin1').toUpperCase()) : undefined;
-    if (spec === undefined) return this.output.error(unknownCommand(q));
-    const arity = spec.arity;
-    if ((arity > 0 && q.count !== arity) || (arity < 0 && q.count < -arity)) {
-      return this.output.error(arityError(q.argString(0, 'latin1')).text);
+  /** Run a command, dropping its reply while CLIENT REPLY is OFF or SKIPs this one. */
+  private withReplyMode(db: Database, ctx: RespContext, q: ArgView): void | Promise<void> {
+    const client = this.client;
+    const silent = client.replyMode === 'off' || client.skipNext;
+    client.skipNext = false;
+    client.replyTurnedOn = false;
+    const mark = this.output.mark();
+    const pending = this.process(db, ctx, q);
+    const settle = (from: number): void => {
+      if (silent && !client.replyTurnedOn) this.output.rewind(from);
+      if (client.replyMode === 'skip') {
+        client.replyMode = 'on';
+        client.skipNext = true;
+      }
+    };
+    if (pending === undefined) return settle(mark);
+    if (silent) this.output.rewind(mark);
+    // The connection sends what is pending before it waits: the reply starts at 0 then.
+    return pending.then(() => settle(0));
+  }
+
+  private process(db: Database, ctx: RespContext, q: ArgView): void | Promise<void> {
+    const client = this.client;
+    const resolved = resolve(q);
+    if (typeof resolved === 'string') return this.reject(resolved);
+    const entry = resolved;
+    if (!client.authenticated && !entry.noAuth) return this.reject(RespText.authRequired);
+    const multi = client.multi;
+    if (multi !== null && entry.noMulti) return this.reject(RespText.notInMulti);
+    const writes = entry.write || (entry === kExecEntry && multi !== null && multi.writes);
+    if (writes && db.engine.readOnly) {
+      if (entry === kExecEntry) {
+        client.multi = null;
+        ctx.shared.watch.unwatchAll(client);
+        return this.output.error(`EXECABORT Transaction discarded because of: ${RespText.misconf}`);
+      }
+      return this.reject(RespText.misconf);
     }
-    if (!ctx.client.authenticated && !kBeforeAuth.has(spec)) return this.output.error(RespText.authRequired);
-    if (spec.write && db.engine.readOnly) return this.output.error(RespText.misconf);
+    const paused = this.clients.paused;
+    if (paused === 'all' || (paused === 'write' && writes)) {
+      // A connection closed while held runs nothing (Redis frees a postponed client's command).
+      return this.clients.whenUnpaused().then(() => (this.gone ? undefined : this.process(db, ctx, q)));
+    }
+    client.lastCommandAtMs = Date.now();
+    client.lastCommand = entry.fullName;
+    if (multi !== null && !kRunInMulti.has(entry)) {
+      const queued = copyCommand(q);
+      multi.queued.push(queued);
+      multi.bytes += queued.buffer.length;
+      if (entry.write) multi.writes = true;
+      return this.output.simple('QUEUED');
+    }
+    return this.run(ctx, entry, q);
+  }
+
+  /** Answer a refused command; inside MULTI the transaction then aborts at EXEC (Redis's flagTransaction). */
+  private reject(text: string): void {
+    const multi = this.client.multi;
+    if (multi !== null) multi.aborted = true;
+    this.output.error(text);
+  }
+
+  private run(ctx: RespContext, entry: CommandEntry, q: ArgView): void | Promise<void> {
+    return respAccounting(this.view.stats, this.output).run(entry.fullName, () => this.runCommand(ctx, entry, q));
+  }
+
+  private runCommand(ctx: RespContext, entry: CommandEntry, q: ArgView): void | Promise<void> {
+    const name = entry.fullName;
     try {
-      const pending = spec.run(ctx, q);
+      const pending = (entry.run as NonNullable<CommandEntry['run']>)(ctx, q);
       if (pending === undefined) return undefined;
-      return pending.catch((error: unknown) => ctx.fail(error, q.argString(0, 'latin1')));
+      return pending.catch((error: unknown) => ctx.fail(error, name));
     } catch (error) {
-      ctx.fail(error, q.argString(0, 'latin1'));
+      ctx.fail(error, name);
       return undefined;
     }
+  }
+
+  /** A queued command at EXEC: checked when it was queued; runs now, in this turn. */
+  private runQueued(ctx: RespContext, q: ArgView): void {
+    const resolved = resolve(q);
+    if (typeof resolved === 'string') throw new InvariantError(`a queued RESP command no longer resolves: ${resolved}`);
+    this.client.lastCommand = resolved.fullName;
+    const pending = this.run(ctx, resolved, q);
+    if (pending !== undefined) throw new InvariantError(`RESP ${resolved.fullName} waited inside EXEC: a command that waits must be no_multi or honour ctx.atomic`);
   }
 
   protocolError(error: ProtocolError): void {
@@ -122,6 +242,9 @@ export class RespDriver implements ProtocolDriver<ArgView> {
   }
 
   closed(): void {
-    // No per-connection engine state on the RESP side.
+    this.gone = true;
+    this.clients.remove(this.client);
+    this.client.multi = null;
+    if (this.ctx !== null) this.ctx.shared.watch.unwatchAll(this.client);
   }
 }

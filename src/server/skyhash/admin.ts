@@ -6,6 +6,8 @@
  * (memory is reclaimed in the background); LSKEYS with a large count reads a frozen generation
  * in batches across event-loop turns, so no action's cost on the event loop grows with the data.
  * MKSNAP and SYS METRIC storage wait for the worker pool while other connections are served.
+ * The DDL writes parse and check their arguments in their `check` step, so the read-only
+ * state (code 5, dispatch.ts) is answered exactly where Skytable 0.7 does.
  */
 
 import type { ArgView } from '../../protocol/args.js';
@@ -15,7 +17,8 @@ import { kVersion } from '../../version.js';
 import { ErrorCode, isFrostError } from '../../util/errors.js';
 import type { SnapshotResult } from '../../persist/persistence.js';
 import { kSkyhashTypeString } from '../../protocol/skyhash/writer.js';
-import { Code, SkyError, argc, entityArg, keyType, needArgs, reply, tableArg, textArg, unsignedArg, writeReply, type SkyContext } from './context.js';
+import { Code, SkyError, argc, entityArg, keyType, reply, tableArg, textArg, unsignedArg, writeReply, type SkyContext } from './context.js';
+import { atLeast, atMost, exact, oneOf, plainAction, type AnyDefinition } from './spec.js';
 
 type Action = (ctx: SkyContext, q: ArgView) => void | Promise<void>;
 
@@ -34,15 +37,12 @@ function startsWithDigit(q: ArgView, i: number): boolean {
 }
 
 const dbsize: Action = (ctx, q) => {
-  needArgs(q, argc(q) <= 1);
   const t = argc(q) === 1 ? tableArg(ctx, q, 1) : ctx.session.current();
   ctx.w.uint(t.size);
 };
 
+/** FLUSHDB [entity]: as Skytable 0.7, the read-only state is checked before the entity is parsed. */
 const flushdb: Action = (ctx, q) => {
-  needArgs(q, argc(q) <= 1);
-  // As Skytable 0.7: the read-only state is checked before the entity is even parsed.
-  ctx.db.engine.checkWritable();
   const t = argc(q) === 1 ? tableArg(ctx, q, 1) : ctx.session.current();
   t.clear();
   ctx.w.code(Code.okay);
@@ -50,7 +50,6 @@ const flushdb: Action = (ctx, q) => {
 
 /** LSKEYS [n] | [entity [n]] | [entity all]: up to n keys (default 10) as a typed array. */
 const lskeys: Action = (ctx, q) => {
-  needArgs(q, argc(q) <= 2);
   let t = ctx.session.current.bind(ctx.session);
   let limit = kLskeysDefaultCount;
   if (argc(q) === 1) {
@@ -88,7 +87,6 @@ const lskeys: Action = (ctx, q) => {
 };
 
 const heya: Action = (ctx, q) => {
-  needArgs(q, argc(q) <= 1);
   if (argc(q) === 0) ctx.w.str('HEY!');
   else ctx.w.str(q.buffer, q.offset(1), q.length(1));
 };
@@ -112,15 +110,13 @@ function snapshotReply(result: SnapshotResult): number | string {
 
 /** MKSNAP [name]: replies once the snapshot is durable and published; others keep being served. */
 const mksnap: Action = (ctx, q) => {
-  needArgs(q, argc(q) <= 1);
   const persistence = ctx.db.persistence;
   if (persistence === null) throw reply(SkyError.snapshotDisabled);
   const pending = argc(q) === 0 ? persistence.mkSnapshot() : persistence.mkNamedSnapshot(textArg(q, 1));
   return pending.then((result) => writeReply(ctx.w, snapshotReply(result)));
 };
 
-const whereami: Action = (ctx, q) => {
-  needArgs(q, argc(q) === 0);
+const whereami: Action = (ctx) => {
   const { keyspace, table } = ctx.session;
   const names = [keyspace ?? '', ...(table === null ? [] : [table])];
   ctx.w.nonNullArray(kSkyhashTypeString, names.length);
@@ -129,136 +125,187 @@ const whereami: Action = (ctx, q) => {
 
 /** USE ks | ks:tbl | :tbl — a bare name selects a keyspace (and no table), as Skytable. */
 const use: Action = (ctx, q) => {
-  needArgs(q, argc(q) === 1);
   const entity = entityArg(ctx, q, 1, true);
   ctx.session.use(entity.keyspace, entity.table);
   ctx.w.code(Code.okay);
 };
 
-const sys: Action = (ctx, q) => {
-  needArgs(q, argc(q) === 2);
-  if (q.argIs(1, 'INFO')) {
-    if (q.argIs(2, 'VERSION')) return ctx.w.str(kVersion);
-    if (q.argIs(2, 'PROTOCOL')) return ctx.w.str(kProtocolName);
-    if (q.argIs(2, 'PROTOVER')) return ctx.w.float(kProtocolVersion);
-    throw reply(SkyError.unknownProperty);
-  }
-  if (q.argIs(1, 'METRIC')) {
-    if (q.argIs(2, 'HEALTH')) return ctx.w.str(ctx.db.engine.readOnly ? 'critical' : 'good');
-    if (q.argIs(2, 'STORAGE')) {
-      const persistence = ctx.db.persistence;
-      if (persistence === null) return ctx.w.uint(0);
-      return persistence.storageBytes().then(
-        (bytes) => ctx.w.uint(bytes),
-        () => ctx.w.code(Code.serverError),
-      );
-    }
-    throw reply(SkyError.unknownMetric);
-  }
-  throw reply(SkyError.unknownAction);
+const sysInfo: Action = (ctx, q) => {
+  if (q.argIs(2, 'VERSION')) return ctx.w.str(kVersion);
+  if (q.argIs(2, 'PROTOCOL')) return ctx.w.str(kProtocolName);
+  if (q.argIs(2, 'PROTOVER')) return ctx.w.float(kProtocolVersion);
+  throw reply(SkyError.unknownProperty);
 };
 
-const create: Action = (ctx, q) => {
-  needArgs(q, argc(q) >= 2);
-  if (q.argIs(1, 'KEYSPACE')) {
-    needArgs(q, argc(q) === 2);
-    const name = textArg(q, 2);
+const sysMetric: Action = (ctx, q) => {
+  if (q.argIs(2, 'HEALTH')) return ctx.w.str(ctx.db.engine.readOnly ? 'critical' : 'good');
+  if (q.argIs(2, 'STORAGE')) {
+    const persistence = ctx.db.persistence;
+    if (persistence === null) return ctx.w.uint(0);
+    return persistence.storageBytes().then(
+      (bytes) => ctx.w.uint(bytes),
+      () => ctx.w.code(Code.serverError),
+    );
+  }
+  throw reply(SkyError.unknownMetric);
+};
+
+/** CREATE KEYSPACE's checks before the read-only state: the name's UTF-8 and shape. */
+function checkNewKeyspace(_ctx: SkyContext, q: ArgView): string {
+  const name = textArg(q, 2);
+  try {
+    checkContainerName(name);
+  } catch (error) {
+    // Skytable answers a bad keyspace name with malformed-expression.
+    if (isFrostError(error, ErrorCode.badName)) throw reply(SkyError.malformedExpression);
+    throw error;
+  }
+  return name;
+}
+
+interface NewTable {
+  readonly keyspace: string;
+  readonly table: string;
+  readonly model: ReturnType<typeof parseModel>;
+}
+
+/**
+ * CREATE TABLE's checks in Skytable 0.7's order: both texts' UTF-8, the entity, the model, the
+ * property; then (dispatch.ts) the read-only state, and existence in the engine.
+ */
+function checkNewTable(ctx: SkyContext, q: ArgView): NewTable {
+  const modelText = textArg(q, 3);
+  const entity = entityArg(ctx, q, 2, false, SkyError.containerNameTooLong);
+  const model = parseModel(modelText);
+  // Compared as bytes, as Skytable: anything but exactly `volatile` (even non-UTF-8) is unknown.
+  if (argc(q) === 4 && q.argString(4, 'latin1') !== 'volatile') throw reply(SkyError.unknownProperty);
+  return { keyspace: entity.keyspace, table: entity.table as string, model };
+}
+
+/**
+ * DROP KEYSPACE's checks before the read-only state, in Skytable 0.7's order: the name's
+ * length, the force word. After it: frostkv's own refusals of a name that cannot exist (not
+ * UTF-8, a `:`), where "not found" would be, then (in the engine) protected, not found, not
+ * empty, in use.
+ */
+function checkDropKeyspace(_ctx: SkyContext, q: ArgView): void {
+  if (q.length(2) > kContainerNameMaxBytes) throw reply(SkyError.containerNameTooLong);
+  if (argc(q) === 3 && q.argString(3, 'latin1') !== 'force') throw reply(SkyError.unknownAction);
+}
+
+const dropKeyspace: Action = (ctx, q) => {
+  const name = textArg(q, 2);
+  if (name.includes(':')) throw reply(SkyError.malformedExpression);
+  ctx.db.engine.dropKeyspace(name, { force: argc(q) === 3 });
+  ctx.w.code(Code.okay);
+};
+
+function writeNames(ctx: SkyContext, list: string[]): void {
+  ctx.w.nonNullArray(kSkyhashTypeString, list.length);
+  for (const name of list) ctx.w.element(name);
+}
+
+/** INSPECT KEYSPACE [ks]: as Skytable 0.7, a name past 64 bytes is bad-container-name before anything else. */
+const inspectKeyspace: Action = (ctx, q) => {
+  let keyspace = ctx.session.keyspace;
+  if (argc(q) === 2) {
+    if (q.length(2) > kContainerNameMaxBytes) throw reply(SkyError.badContainerName);
+    keyspace = textArg(q, 2);
     try {
-      checkContainerName(name);
+      checkContainerName(keyspace);
     } catch (error) {
-      // Skytable answers a bad keyspace name with malformed-expression.
-      if (isFrostError(error, ErrorCode.badName)) throw reply(SkyError.malformedExpression);
+      if (isFrostError(error, ErrorCode.nameTooLong)) throw reply(SkyError.badContainerName);
       throw error;
     }
-    ctx.db.engine.createKeyspace(name);
-    return ctx.w.code(Code.okay);
   }
-  if (q.argIs(1, 'TABLE')) {
-    needArgs(q, argc(q) === 3 || argc(q) === 4);
-    // Skytable 0.7's order: both texts' UTF-8, the entity, the model, the property, then the
-    // read-only state and existence (in the engine).
-    const modelText = textArg(q, 3);
-    const entity = entityArg(ctx, q, 2, false, SkyError.containerNameTooLong);
-    const model = parseModel(modelText);
-    // Compared as bytes, as Skytable: anything but exactly `volatile` (even non-UTF-8) is unknown.
-    if (argc(q) === 4 && q.argString(4, 'latin1') !== 'volatile') throw reply(SkyError.unknownProperty);
-    ctx.db.engine.createTable({ keyspace: entity.keyspace, table: entity.table as string }, { ...model, volatile: argc(q) === 4 });
-    return ctx.w.code(Code.okay);
-  }
-  throw reply(SkyError.unknownDdlQuery);
+  if (keyspace === null) throw reply(SkyError.defaultContainerUnset);
+  writeNames(ctx, ctx.db.engine.tableNames(keyspace));
 };
 
-const drop: Action = (ctx, q) => {
-  needArgs(q, argc(q) >= 2);
-  if (q.argIs(1, 'TABLE')) {
-    needArgs(q, argc(q) === 2);
-    const entity = entityArg(ctx, q, 2, false);
-    ctx.db.engine.dropTable({ keyspace: entity.keyspace, table: entity.table as string });
-    return ctx.w.code(Code.okay);
-  }
-  if (q.argIs(1, 'KEYSPACE')) {
-    needArgs(q, argc(q) === 2 || argc(q) === 3);
-    // Skytable 0.7's order: the name's length, the force word, the read-only state; then
-    // (in the engine) protected, not found, not empty, in use. frostkv's own refusals of a
-    // name that cannot exist (not UTF-8, a `:`) come after the state, where "not found" would.
-    if (q.length(2) > kContainerNameMaxBytes) throw reply(SkyError.containerNameTooLong);
-    const force = argc(q) === 3;
-    if (force && q.argString(3, 'latin1') !== 'force') throw reply(SkyError.unknownAction);
-    ctx.db.engine.checkWritable();
-    const name = textArg(q, 2);
-    if (name.includes(':')) throw reply(SkyError.malformedExpression);
-    ctx.db.engine.dropKeyspace(name, { force });
-    return ctx.w.code(Code.okay);
-  }
-  throw reply(SkyError.unknownDdlQuery);
+const inspectTable: Action = (ctx, q) => {
+  const handle = argc(q) === 2 ? tableArg(ctx, q, 2) : ctx.session.current();
+  ctx.w.str(describeModel(handle.model));
 };
 
-const inspect: Action = (ctx, q) => {
-  needArgs(q, argc(q) >= 1);
-  const engine = ctx.db.engine;
-  const names = (list: string[]): void => {
-    ctx.w.nonNullArray(kSkyhashTypeString, list.length);
-    for (const name of list) ctx.w.element(name);
-  };
-  if (q.argIs(1, 'KEYSPACES')) {
-    needArgs(q, argc(q) === 1);
-    return names(engine.keyspaceNames());
-  }
-  if (q.argIs(1, 'KEYSPACE')) {
-    needArgs(q, argc(q) <= 2);
-    let keyspace = ctx.session.keyspace;
-    if (argc(q) === 2) {
-      // As Skytable 0.7: a name past 64 bytes is bad-container-name before anything else.
-      if (q.length(2) > kContainerNameMaxBytes) throw reply(SkyError.badContainerName);
-      keyspace = textArg(q, 2);
-      try {
-        checkContainerName(keyspace);
-      } catch (error) {
-        if (isFrostError(error, ErrorCode.nameTooLong)) throw reply(SkyError.badContainerName);
-        throw error;
-      }
-    }
-    if (keyspace === null) throw reply(SkyError.defaultContainerUnset);
-    return names(engine.tableNames(keyspace));
-  }
-  if (q.argIs(1, 'TABLE')) {
-    needArgs(q, argc(q) <= 2);
-    const handle = argc(q) === 2 ? tableArg(ctx, q, 2) : ctx.session.current();
-    return ctx.w.str(describeModel(handle.model));
-  }
-  throw reply(SkyError.unknownInspectQuery);
-};
-
-export const adminActions: ReadonlyArray<[string, Action]> = [
-  ['DBSIZE', dbsize],
-  ['FLUSHDB', flushdb],
-  ['LSKEYS', lskeys],
-  ['HEYA', heya],
-  ['MKSNAP', mksnap],
-  ['WHEREAMI', whereami],
-  ['USE', use],
-  ['SYS', sys],
-  ['CREATE', create],
-  ['DROP', drop],
-  ['INSPECT', inspect],
+export const adminActions: readonly AnyDefinition[] = [
+  plainAction({ name: 'DBSIZE', arity: atMost(1), run: dbsize }),
+  plainAction({ name: 'FLUSHDB', arity: atMost(1), write: true, run: flushdb }),
+  plainAction({ name: 'LSKEYS', arity: atMost(2), run: lskeys }),
+  plainAction({ name: 'HEYA', arity: atMost(1), run: heya }),
+  plainAction({ name: 'MKSNAP', arity: atMost(1), run: mksnap }),
+  plainAction({ name: 'WHEREAMI', arity: exact(0), run: whereami }),
+  plainAction({ name: 'USE', arity: exact(1), run: use }),
+  plainAction({
+    name: 'SYS',
+    arity: exact(2),
+    subactions: {
+      at: 1,
+      unknown: SkyError.unknownAction,
+      list: [plainAction({ name: 'INFO', arity: exact(2), run: sysInfo }), plainAction({ name: 'METRIC', arity: exact(2), run: sysMetric })],
+    },
+  }),
+  plainAction({
+    name: 'CREATE',
+    arity: atLeast(2),
+    subactions: {
+      at: 1,
+      unknown: SkyError.unknownDdlQuery,
+      list: [
+        plainAction({
+          name: 'KEYSPACE',
+          arity: exact(2),
+          write: true,
+          check: checkNewKeyspace,
+          run: (ctx, _q, _t, name) => {
+            ctx.db.engine.createKeyspace(name);
+            ctx.w.code(Code.okay);
+          },
+        }),
+        plainAction({
+          name: 'TABLE',
+          arity: oneOf(3, 4),
+          write: true,
+          check: checkNewTable,
+          run: (ctx, q, _t, { keyspace, table, model }) => {
+            ctx.db.engine.createTable({ keyspace, table }, { ...model, volatile: argc(q) === 4 });
+            ctx.w.code(Code.okay);
+          },
+        }),
+      ],
+    },
+  }),
+  plainAction({
+    name: 'DROP',
+    arity: atLeast(2),
+    subactions: {
+      at: 1,
+      unknown: SkyError.unknownDdlQuery,
+      list: [
+        plainAction({
+          name: 'TABLE',
+          arity: exact(2),
+          write: true,
+          check: (ctx, q) => entityArg(ctx, q, 2, false),
+          run: (ctx, _q, _t, entity) => {
+            ctx.db.engine.dropTable({ keyspace: entity.keyspace, table: entity.table as string });
+            ctx.w.code(Code.okay);
+          },
+        }),
+        plainAction({ name: 'KEYSPACE', arity: oneOf(2, 3), write: true, check: checkDropKeyspace, run: dropKeyspace }),
+      ],
+    },
+  }),
+  plainAction({
+    name: 'INSPECT',
+    arity: atLeast(1),
+    subactions: {
+      at: 1,
+      unknown: SkyError.unknownInspectQuery,
+      list: [
+        plainAction({ name: 'KEYSPACES', arity: exact(1), run: (ctx) => writeNames(ctx, ctx.db.engine.keyspaceNames()) }),
+        plainAction({ name: 'KEYSPACE', arity: atMost(2), run: inspectKeyspace }),
+        plainAction({ name: 'TABLE', arity: atMost(2), run: inspectTable }),
+      ],
+    },
+  }),
 ];

@@ -3,21 +3,22 @@
  * RESTORE LISTUSER WHOAMI, and what an anonymous connection may run.
  *
  * Guarantees (docs/behaviour.md, Skyhash; each reply byte for byte as Skytable 0.7.7):
- * - The argument count is checked before anything else (code 3), then the provider's checks
+ * - The argument count is checked before anything else (code 3, dispatch.ts), then the provider's checks
  *   (src/auth/provider.ts). Tokens are answered as a `+` string of 56 characters, LISTUSER as a
  *   non-null `^+` array, LOGIN/LOGOUT/DELUSER as code 0.
  * - Failures: `err-auth-disabled` (no origin key), `err-auth-already-claimed`, code 10 (bad
  *   credentials, unknown user), code 11 (anonymous or not root), `err-auth-illegal-username`,
  *   `err-auth-deluser-fail` (root).
  * - With auth on, an anonymous connection may run only AUTH LOGIN / CLAIM / RESTORE / WHOAMI
- *   (any other AUTH subaction is code 11); any other action is code 10, and a pipeline is
- *   answered `*1` + code 10 as a whole (driver.ts).
+ *   (`beforeAuth`; any other AUTH subaction, known or not, is code 11); any other action is
+ *   code 10 (dispatch.ts), and a pipeline is answered `*1` + code 10 as a whole (driver.ts).
  */
 
 import type { ArgView } from '../../protocol/args.js';
 import { kSkyhashTypeString } from '../../protocol/skyhash/writer.js';
 import { AuthFailure, type AuthFailureKind } from '../../auth/provider.js';
-import { Code, SkyError, argc, needArgs, reply, type SkyContext } from './context.js';
+import { Code, SkyError, argc, reply, type SkyContext } from './context.js';
+import { atLeast, exact, oneOf, plainAction, type AnyDefinition } from './spec.js';
 
 type Action = (ctx: SkyContext, q: ArgView) => void;
 
@@ -42,84 +43,68 @@ function provider<T>(operation: () => T): T {
   }
 }
 
-/** Arguments after the subaction. */
-function rest(q: ArgView): number {
-  return argc(q) - 1;
-}
-
 const login: Action = (ctx, q) => {
-  needArgs(q, rest(q) === 2);
   provider(() => ctx.session.auth.login(q.arg(2), q.arg(3)));
   ctx.w.code(Code.okay);
 };
 
 const claim: Action = (ctx, q) => {
-  needArgs(q, rest(q) === 1);
   ctx.w.str(provider(() => ctx.session.auth.claimRoot(q.arg(2))));
 };
 
+/** RESTORE user, or RESTORE origin-key user. */
 const restore: Action = (ctx, q) => {
   const auth = ctx.session.auth;
-  let token: string;
-  if (rest(q) === 1) token = provider(() => auth.regenerate(q.arg(2)));
-  else if (rest(q) === 2) token = provider(() => auth.regenerateUsingOrigin(q.arg(2), q.arg(3)));
-  else throw reply(Code.actionError);
+  const token = argc(q) === 2 ? provider(() => auth.regenerate(q.arg(2))) : provider(() => auth.regenerateUsingOrigin(q.arg(2), q.arg(3)));
   ctx.w.str(token);
 };
 
-const whoami: Action = (ctx, q) => {
-  needArgs(q, rest(q) === 0);
+const whoami: Action = (ctx) => {
   ctx.w.str(provider(() => ctx.session.auth.whoami()));
 };
 
 const adduser: Action = (ctx, q) => {
-  needArgs(q, rest(q) === 1);
   ctx.w.str(provider(() => ctx.session.auth.claimUser(q.arg(2))));
 };
 
-const logout: Action = (ctx, q) => {
-  needArgs(q, rest(q) === 0);
+const logout: Action = (ctx) => {
   provider(() => ctx.session.auth.logout());
   ctx.w.code(Code.okay);
 };
 
 const deluser: Action = (ctx, q) => {
-  needArgs(q, rest(q) === 1);
   provider(() => ctx.session.auth.deleteUser(q.arg(2)));
   ctx.w.code(Code.okay);
 };
 
-const listuser: Action = (ctx, q) => {
-  needArgs(q, rest(q) === 0);
+const listuser: Action = (ctx) => {
   const names = provider(() => ctx.session.auth.listUsers());
   ctx.w.nonNullArray(kSkyhashTypeString, names.length);
   for (const name of names) ctx.w.element(name);
 };
 
-/** What an anonymous connection may run (Skytable's auth_login_only). */
-const kAnonymousSubactions: ReadonlyArray<[string, Action]> = [
-  ['LOGIN', login],
-  ['CLAIM', claim],
-  ['RESTORE', restore],
-  ['WHOAMI', whoami],
+/**
+ * AUTH <subaction> ...; counts include the subaction word. `beforeAuth` is Skytable's
+ * auth_login_only: what an anonymous connection may run.
+ */
+export const authActions: readonly AnyDefinition[] = [
+  plainAction({
+    name: 'AUTH',
+    arity: atLeast(1),
+    beforeAuth: true,
+    subactions: {
+      at: 1,
+      unknown: SkyError.unknownAction,
+      list: [
+        plainAction({ name: 'LOGIN', arity: exact(3), beforeAuth: true, run: login }),
+        plainAction({ name: 'CLAIM', arity: exact(2), beforeAuth: true, run: claim }),
+        plainAction({ name: 'RESTORE', arity: oneOf(2, 3), beforeAuth: true, run: restore }),
+        plainAction({ name: 'WHOAMI', arity: exact(1), beforeAuth: true, run: whoami }),
+        plainAction({ name: 'ADDUSER', arity: exact(2), run: adduser }),
+        plainAction({ name: 'LOGOUT', arity: exact(1), run: logout }),
+        plainAction({ name: 'DELUSER', arity: exact(2), run: deluser }),
+        plainAction({ name: 'LISTUSER', arity: exact(1), run: listuser }),
+      ],
+    },
+  }),
 ];
-
-const kSubactions: ReadonlyArray<[string, Action]> = [
-  ...kAnonymousSubactions,
-  ['ADDUSER', adduser],
-  ['LOGOUT', logout],
-  ['DELUSER', deluser],
-  ['LISTUSER', listuser],
-];
-
-function dispatch(ctx: SkyContext, q: ArgView, table: ReadonlyArray<[string, Action]>, otherwise: number | string): void {
-  needArgs(q, argc(q) >= 1);
-  for (const [name, action] of table) if (q.argIs(1, name)) return action(ctx, q);
-  throw reply(otherwise);
-}
-
-/** AUTH <subaction> ...: the whole set (auth off, or a logged-in connection). */
-export const auth: Action = (ctx, q) => dispatch(ctx, q, kSubactions, SkyError.unknownAction);
-
-/** AUTH on an anonymous connection: only what logs in; anything else is code 11. */
-export const authAnonymous: Action = (ctx, q) => dispatch(ctx, q, kAnonymousSubactions, Code.permission);

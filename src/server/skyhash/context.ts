@@ -99,6 +99,7 @@ const kReplyForCode: Record<ErrorCodeValue, number | string> = {
   [ErrorCode.unknownProperty]: SkyError.unknownProperty,
   [ErrorCode.unknownDataType]: Code.unknownDataType,
   [ErrorCode.wrongModel]: SkyError.wrongModel,
+  [ErrorCode.wrongType]: Code.wrongType,
   [ErrorCode.encoding]: Code.encoding,
   [ErrorCode.keyTooLarge]: SkyError.keyTooLarge,
   [ErrorCode.valueTooLarge]: SkyError.valueTooLarge,
@@ -191,10 +192,6 @@ export function keyType(handle: TableHandle): SkyhashStringType {
 /** Number of arguments after the action name. */
 export function argc(q: ArgView): number {
   return q.count - 1;
-}
-
-export function needArgs(q: ArgView, ok: boolean): void {
-  if (!ok) throw reply(Code.actionError);
 }
 
 const kDigit0 = 0x30;

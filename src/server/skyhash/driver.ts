@@ -7,23 +7,20 @@
  * answered `*1` + its response code (4, or 7 for a non-digit size) before the connection closes.
  * While the data set loads, every query is answered with the `err-loading` element; the
  * session (and its current entity) starts with the first request after the load.
- * With auth on, an anonymous connection's pipeline is answered `*1` + code 10 and its queries
- * other than AUTH are code 10, as Skytable 0.7.7's execute_unauth (auth.ts has the rest).
+ * With auth on, an anonymous connection's pipeline is answered `*1` + code 10, as Skytable
+ * 0.7.7's execute_unauth. Each query goes through dispatch.ts: the action table and the checks
+ * made from it (auth, arity, table scope, read-only state) before its handler.
  */
 
-import type { ArgView } from '../../protocol/args.js';
 import type { ProtocolError, ProtocolLimits } from '../../protocol/limits.js';
 import { SkyhashParser, type SkyhashRequest } from '../../protocol/skyhash/parser.js';
 import { SkyhashWriter } from '../../protocol/skyhash/writer.js';
 import type { Logger } from '../../util/log.js';
 import type { ProtocolDriver } from '../connection.js';
 import { Session } from '../session.js';
-import { Code, SkyContext, SkyError } from './context.js';
-import { auth, authAnonymous } from './auth.js';
+import { Code, SkyContext } from './context.js';
 import { authServiceFor } from '../../auth/provider.js';
-import { kvActions } from './kv.js';
-import { listActions } from './lists.js';
-import { adminActions } from './admin.js';
+import { dispatch } from './dispatch.js';
 import { kSkyhashLoadingError, type DatabaseSource } from '../loading.js';
 
 /**
@@ -31,15 +28,6 @@ import { kSkyhashLoadingError, type DatabaseSource } from '../loading.js';
  * buffers (Skytable had no such bound, so no code of its own).
  */
 export const kSkyhashBuffersFullError = 'err-request-buffers-full';
-
-type Action = (ctx: SkyContext, q: ArgView) => void | Promise<void>;
-
-/** What an anonymous connection gets for any action but AUTH. */
-const kBadCredentials: Action = (ctx) => ctx.w.code(Code.badCredentials);
-
-const kActions = new Map<string, Action>([...kvActions, ...listActions, ...adminActions, ['AUTH', auth]]);
-/** Longest action name: anything longer is unknown without building a string. */
-const kActionNameMaxBytes = Math.max(...[...kActions.keys()].map((name) => name.length));
 
 export class SkyhashDriver implements ProtocolDriver<SkyhashRequest> {
   readonly parser: SkyhashParser;
@@ -80,7 +68,7 @@ export class SkyhashDriver implements ProtocolDriver<SkyhashRequest> {
     }
     this.output.response(request.count);
     for (let i = 0; i < request.count; i++) {
-      const pending = this.runQuery(this.state.ctx, request.query(i));
+      const pending = dispatch(this.state.ctx, request.query(i));
       if (pending !== undefined) return this.finishAfter(this.state.ctx, pending, request, i + 1);
     }
     return undefined;
@@ -89,30 +77,8 @@ export class SkyhashDriver implements ProtocolDriver<SkyhashRequest> {
   private async finishAfter(ctx: SkyContext, pending: Promise<void>, request: SkyhashRequest, from: number): Promise<void> {
     await pending;
     for (let i = from; i < request.count; i++) {
-      const next = this.runQuery(ctx, request.query(i));
+      const next = dispatch(ctx, request.query(i));
       if (next !== undefined) await next;
-    }
-  }
-
-  /** The action for `q`; anonymous connections get only AUTH's login subset (anything else: code 10). */
-  private actionFor(ctx: SkyContext, q: ArgView): Action | undefined {
-    if (!ctx.session.authenticated) return q.argIs(0, 'AUTH') ? authAnonymous : kBadCredentials;
-    return q.length(0) <= kActionNameMaxBytes ? kActions.get(q.argString(0, 'latin1').toUpperCase()) : undefined;
-  }
-
-  private runQuery(ctx: SkyContext, q: ArgView): Promise<void> | undefined {
-    const action = this.actionFor(ctx, q);
-    if (action === undefined) {
-      this.output.error(SkyError.unknownAction);
-      return undefined;
-    }
-    try {
-      const pending = action(ctx, q);
-      if (pending === undefined) return undefined;
-      return pending.catch((error: unknown) => ctx.fail(error));
-    } catch (error) {
-      ctx.fail(error);
-      return undefined;
     }
   }
 

@@ -2,29 +2,19 @@
  * Skytable 0.7 key/value actions (docs/behaviour.md, Skyhash actions): GET SET UPDATE DEL EXISTS MGET MSET
  * MUPDATE USET SSET SUPDATE SDEL POP MPOP KEYLEN.
  *
- * Guarantees: each action writes exactly one reply element; multi-key actions check every
- * key's (and value's) encoding and the read-only state before changing anything, so a refused
- * request changes nothing; the S* actions are all-or-nothing; keys and values are read from
- * the receive buffer in place.
+ * Guarantees: each action writes exactly one reply element; every key's (and value's)
+ * encoding and the read-only state are checked (by dispatch.ts, from each definition's `keys`
+ * and `write`) before anything changes, so a refused request changes nothing; the S* actions
+ * are all-or-nothing; keys and values are read from the receive buffer in place.
  */
 
 import type { ArgView } from '../../protocol/args.js';
-import { record } from '../../table/segment.js';
+import { valueView } from '../../engine/value.js';
 import type { TableHandle } from '../../engine/handle.js';
-import { Code, argc, needArgs, reply, valueType, type SkyContext } from './context.js';
+import { Code, argc, reply, valueType, type SkyContext } from './context.js';
+import { atLeast, exact, pairs, tableAction, type AnyDefinition } from './spec.js';
 
-type Action = (ctx: SkyContext, q: ArgView) => void;
-
-function checkKeys(t: TableHandle, q: ArgView, from: number, step: number): void {
-  for (let i = from; i < q.count; i += step) t.checkKeyRange(q.buffer, q.offset(i), q.length(i));
-}
-
-function checkPairs(t: TableHandle, q: ArgView): void {
-  for (let i = 1; i < q.count; i += 2) {
-    t.checkKeyRange(q.buffer, q.offset(i), q.length(i));
-    t.checkValueRange(q.buffer, q.offset(i + 1), q.length(i + 1));
-  }
-}
+type Run = (ctx: SkyContext, q: ArgView, t: TableHandle) => void;
 
 function hasKey(t: TableHandle, q: ArgView, i: number): boolean {
   return t.hasRange(q.buffer, q.offset(i), q.length(i));
@@ -34,68 +24,41 @@ function writePair(t: TableHandle, q: ArgView, i: number, mode: 'upsert' | 'inse
   return t.writeRange(mode, q.buffer, q.offset(i), q.length(i), q.buffer, q.offset(i + 1), q.length(i + 1));
 }
 
-function pairs(q: ArgView): boolean {
-  const n = argc(q);
-  return n > 0 && n % 2 === 0;
-}
-
-const get: Action = (ctx, q) => {
-  needArgs(q, argc(q) === 1);
-  const t = ctx.session.current();
-  if (t.getRange(q.buffer, q.offset(1), q.length(1))) ctx.w.scalar(valueType(t), record.bytes, record.valueOffset, record.valueLength);
+const get: Run = (ctx, q, t) => {
+  if (t.getRange(q.buffer, q.offset(1), q.length(1))) ctx.w.scalar(valueType(t), valueView.bytes, valueView.offset, valueView.length);
   else ctx.w.code(Code.nil);
 };
 
-const set: Action = (ctx, q) => {
-  needArgs(q, argc(q) === 2);
-  const t = ctx.session.current();
+const set: Run = (ctx, q, t) => {
   ctx.w.code(writePair(t, q, 1, 'insert') ? Code.okay : Code.overwrite);
 };
 
-const update: Action = (ctx, q) => {
-  needArgs(q, argc(q) === 2);
-  const t = ctx.session.current();
+const update: Run = (ctx, q, t) => {
   ctx.w.code(writePair(t, q, 1, 'update') ? Code.okay : Code.nil);
 };
 
-const del: Action = (ctx, q) => {
-  needArgs(q, argc(q) >= 1);
-  const t = ctx.session.current();
-  checkKeys(t, q, 1, 1);
-  t.checkWritable();
+const del: Run = (ctx, q, t) => {
   let removed = 0;
   for (let i = 1; i < q.count; i++) if (t.deleteRange(q.buffer, q.offset(i), q.length(i))) removed++;
   ctx.w.uint(removed);
 };
 
-const exists: Action = (ctx, q) => {
-  needArgs(q, argc(q) >= 1);
-  const t = ctx.session.current();
-  checkKeys(t, q, 1, 1);
+const exists: Run = (ctx, q, t) => {
   let present = 0;
   for (let i = 1; i < q.count; i++) if (hasKey(t, q, i)) present++;
   ctx.w.uint(present);
 };
 
-const mget: Action = (ctx, q) => {
-  needArgs(q, argc(q) >= 1);
-  const t = ctx.session.current();
-  t.requireKv();
-  checkKeys(t, q, 1, 1);
+const mget: Run = (ctx, q, t) => {
   ctx.w.typedArray(valueType(t), argc(q));
   for (let i = 1; i < q.count; i++) {
-    if (t.getRange(q.buffer, q.offset(i), q.length(i))) ctx.w.element(record.bytes, record.valueOffset, record.valueLength);
+    if (t.getRange(q.buffer, q.offset(i), q.length(i))) ctx.w.element(valueView.bytes, valueView.offset, valueView.length);
     else ctx.w.nullElement();
   }
 };
 
-function multiWrite(mode: 'upsert' | 'insert' | 'update'): Action {
-  return (ctx, q) => {
-    needArgs(q, pairs(q));
-    const t = ctx.session.current();
-    t.requireKv();
-    checkPairs(t, q);
-    t.checkWritable();
+function multiWrite(mode: 'upsert' | 'insert' | 'update'): Run {
+  return (ctx, q, t) => {
     let written = 0;
     for (let i = 1; i < q.count; i += 2) if (writePair(t, q, i, mode)) written++;
     ctx.w.uint(mode === 'upsert' ? argc(q) / 2 : written);
@@ -103,12 +66,7 @@ function multiWrite(mode: 'upsert' | 'insert' | 'update'): Action {
 }
 
 /** SSET: 0 when no key existed and all were set; else 2 and nothing set. */
-const sset: Action = (ctx, q) => {
-  needArgs(q, pairs(q));
-  const t = ctx.session.current();
-  t.requireKv();
-  checkPairs(t, q);
-  t.checkWritable();
+const sset: Run = (ctx, q, t) => {
   for (let i = 1; i < q.count; i += 2) if (hasKey(t, q, i)) throw reply(Code.overwrite);
   // None exists: upsert so a key repeated within the request ends with its last value.
   for (let i = 1; i < q.count; i += 2) writePair(t, q, i, 'upsert');
@@ -116,48 +74,30 @@ const sset: Action = (ctx, q) => {
 };
 
 /** SUPDATE: 0 when every key existed and all were updated; else 1 and nothing changed. */
-const supdate: Action = (ctx, q) => {
-  needArgs(q, pairs(q));
-  const t = ctx.session.current();
-  t.requireKv();
-  checkPairs(t, q);
-  t.checkWritable();
+const supdate: Run = (ctx, q, t) => {
   for (let i = 1; i < q.count; i += 2) if (!hasKey(t, q, i)) throw reply(Code.nil);
   for (let i = 1; i < q.count; i += 2) writePair(t, q, i, 'upsert');
   ctx.w.code(Code.okay);
 };
 
 /** SDEL: 0 when every key existed and all were deleted; else 1 and nothing deleted. */
-const sdel: Action = (ctx, q) => {
-  needArgs(q, argc(q) >= 1);
-  const t = ctx.session.current();
-  checkKeys(t, q, 1, 1);
-  t.checkWritable();
+const sdel: Run = (ctx, q, t) => {
   for (let i = 1; i < q.count; i++) if (!hasKey(t, q, i)) throw reply(Code.nil);
   for (let i = 1; i < q.count; i++) t.deleteRange(q.buffer, q.offset(i), q.length(i));
   ctx.w.code(Code.okay);
 };
 
-const pop: Action = (ctx, q) => {
-  needArgs(q, argc(q) === 1);
-  const t = ctx.session.current();
-  // As Skytable: a read-only server answers 5 before looking at the table.
-  t.checkWritable();
+const pop: Run = (ctx, q, t) => {
   if (!t.getRange(q.buffer, q.offset(1), q.length(1))) throw reply(Code.nil);
-  ctx.w.scalar(valueType(t), record.bytes, record.valueOffset, record.valueLength);
+  ctx.w.scalar(valueType(t), valueView.bytes, valueView.offset, valueView.length);
   t.deleteRange(q.buffer, q.offset(1), q.length(1));
 };
 
-const mpop: Action = (ctx, q) => {
-  needArgs(q, argc(q) >= 1);
-  const t = ctx.session.current();
-  t.requireKv();
-  checkKeys(t, q, 1, 1);
-  t.checkWritable();
+const mpop: Run = (ctx, q, t) => {
   ctx.w.typedArray(valueType(t), argc(q));
   for (let i = 1; i < q.count; i++) {
     if (t.getRange(q.buffer, q.offset(i), q.length(i))) {
-      ctx.w.element(record.bytes, record.valueOffset, record.valueLength);
+      ctx.w.element(valueView.bytes, valueView.offset, valueView.length);
       t.deleteRange(q.buffer, q.offset(i), q.length(i));
     } else {
       ctx.w.nullElement();
@@ -166,27 +106,30 @@ const mpop: Action = (ctx, q) => {
 };
 
 /** KEYLEN: the value's length in bytes; 1 when missing; 9 for a key failing its str check, as every action. */
-const keylen: Action = (ctx, q) => {
-  needArgs(q, argc(q) === 1);
-  const t = ctx.session.current();
-  if (t.getRange(q.buffer, q.offset(1), q.length(1))) ctx.w.uint(record.valueLength);
+const keylen: Run = (ctx, q, t) => {
+  if (t.getRange(q.buffer, q.offset(1), q.length(1))) ctx.w.uint(valueView.length);
   else ctx.w.code(Code.nil);
 };
 
-export const kvActions: ReadonlyArray<[string, Action]> = [
-  ['GET', get],
-  ['SET', set],
-  ['UPDATE', update],
-  ['DEL', del],
-  ['EXISTS', exists],
-  ['MGET', mget],
-  ['MSET', multiWrite('insert')],
-  ['MUPDATE', multiWrite('update')],
-  ['USET', multiWrite('upsert')],
-  ['SSET', sset],
-  ['SUPDATE', supdate],
-  ['SDEL', sdel],
-  ['POP', pop],
-  ['MPOP', mpop],
-  ['KEYLEN', keylen],
+/**
+ * The order of checks is Skytable 0.7's (dispatch.ts): the scope's model, then `keys`, then
+ * `write`. GET, KEYLEN and POP leave the key check to the table read (the same code 9);
+ * POP answers 5 before it looks at the model or the key, as Skytable.
+ */
+export const kvActions: readonly AnyDefinition[] = [
+  tableAction({ name: 'GET', arity: exact(1), table: 'kv', run: get }),
+  tableAction({ name: 'SET', arity: exact(2), table: 'kv', keys: 'pairs', write: true, run: set }),
+  tableAction({ name: 'UPDATE', arity: exact(2), table: 'kv', keys: 'pairs', write: true, run: update }),
+  tableAction({ name: 'DEL', arity: atLeast(1), table: 'any', keys: 'each', write: true, run: del }),
+  tableAction({ name: 'EXISTS', arity: atLeast(1), table: 'any', keys: 'each', run: exists }),
+  tableAction({ name: 'MGET', arity: atLeast(1), table: 'kv', keys: 'each', run: mget }),
+  tableAction({ name: 'MSET', arity: pairs, table: 'kv', keys: 'pairs', write: true, run: multiWrite('insert') }),
+  tableAction({ name: 'MUPDATE', arity: pairs, table: 'kv', keys: 'pairs', write: true, run: multiWrite('update') }),
+  tableAction({ name: 'USET', arity: pairs, table: 'kv', keys: 'pairs', write: true, run: multiWrite('upsert') }),
+  tableAction({ name: 'SSET', arity: pairs, table: 'kv', keys: 'pairs', write: true, run: sset }),
+  tableAction({ name: 'SUPDATE', arity: pairs, table: 'kv', keys: 'pairs', write: true, run: supdate }),
+  tableAction({ name: 'SDEL', arity: atLeast(1), table: 'any', keys: 'each', write: true, run: sdel }),
+  tableAction({ name: 'POP', arity: exact(1), table: 'any', write: true, run: pop }),
+  tableAction({ name: 'MPOP', arity: atLeast(1), table: 'kv', keys: 'each', write: true, run: mpop }),
+  tableAction({ name: 'KEYLEN', arity: exact(1), table: 'kv', run: keylen }),
 ];

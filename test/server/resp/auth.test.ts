@@ -142,3 +142,32 @@ describe('RESP with auth off', () => {
     }
   });
 });
+
+describe('RESP auth with RESET, HELLO 3 and transactions', () => {
+  it('RESET answers before login and logs the client out; HELLO 3 AUTH logs in and switches to RESP3', async () => {
+    const raw = await RawClient.connect(port);
+    try {
+      expect(show(await raw.call('RESET'))).toBe('+RESET');
+      const hello = await raw.call('HELLO', '3', 'AUTH', 'app', userToken);
+      expect(hello.t).toBe('%');
+      expect(show(await raw.call('GET', 'missing'))).toBe('_');
+      expect(show(await raw.call('RESET'))).toBe('+RESET');
+      expect(show(await raw.call('GET', 'missing'))).toBe(kNoAuth);
+    } finally {
+      raw.destroy();
+    }
+  });
+
+  it('a command refused with NOAUTH inside MULTI aborts the transaction', async () => {
+    const raw = await RawClient.connect(port);
+    try {
+      expect(show(await raw.call('MULTI'))).toBe(kNoAuth);
+      expect(show(await raw.call('AUTH', rootToken))).toBe('+OK');
+      expect(show(await raw.call('MULTI'))).toBe('+OK');
+      expect(show(await raw.call('SET', 'auth-tx', 'v'))).toBe('+QUEUED');
+      expect(show(await raw.call('EXEC'))).toBe('[+OK]');
+    } finally {
+      raw.destroy();
+    }
+  });
+});

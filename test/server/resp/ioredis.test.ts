@@ -4,7 +4,7 @@
  * values, pipelines, SCAN under table growth, saves and the read-only (failsafe) state.
  *
  * Expected texts were checked against a real Redis 7.0 server. Where frostkv differs from
- * Redis 7 on purpose (no expiry, one database, no RESP3) the test says so; where it differs
+ * Redis 7 on purpose the test says so; where it differs
  * by mistake the test is in the block marked "REDIS-7 DISAGREEMENT" and asserts Redis's reply.
  */
 
@@ -24,6 +24,10 @@ import { tempDir } from '../../support/tmp.js';
 import { RawClient, show } from './raw.js';
 
 const kInt64Max = '9223372036854775807';
+
+/** Redis 7's order of flags in COMMAND INFO. */
+const kFlagOrder = ['write', 'readonly', 'denyoom', 'admin', 'pubsub', 'noscript', 'blocking', 'loading', 'stale', 'skip_monitor', 'skip_slowlog', 'asking', 'fast', 'no_auth', 'no_mandatory_keys', 'no_async_loading', 'no_multi', 'movablekeys', 'allow_busy'];
+const kFlagRank = (flag: string): number => kFlagOrder.indexOf(flag);
 const kInt64Min = '-9223372036854775808';
 
 function client(port: number, options: { autoPipeline?: boolean } = {}): Redis {
@@ -102,7 +106,18 @@ const kCovered = [
   'GET', 'SET', 'SETNX', 'GETSET', 'GETDEL', 'STRLEN', 'MGET', 'MSET', 'INCR', 'DECR', 'INCRBY', 'DECRBY',
   'DEL', 'UNLINK', 'EXISTS', 'TYPE', 'TTL', 'PTTL', 'EXPIRE', 'PEXPIRE', 'DBSIZE', 'FLUSHDB', 'FLUSHALL',
   'KEYS', 'SCAN', 'BGSAVE', 'SAVE', 'LASTSAVE', 'INFO', 'CONFIG', 'PING', 'ECHO', 'QUIT', 'SELECT', 'AUTH',
-  'HELLO', 'CLIENT', 'COMMAND',
+  'HELLO', 'CLIENT', 'COMMAND', 'RESET', 'SWAPDB', 'MULTI', 'EXEC', 'DISCARD', 'WATCH', 'UNWATCH',
+  // Strings and bits (test/server/resp/strings.test.ts, strings-bits.test.ts).
+  'SETEX', 'PSETEX', 'GETEX', 'MSETNX', 'APPEND', 'GETRANGE', 'SUBSTR', 'SETRANGE', 'INCRBYFLOAT', 'LCS',
+  'SETBIT', 'GETBIT', 'BITCOUNT', 'BITPOS', 'BITOP', 'BITFIELD', 'BITFIELD_RO',
+  // MEMORY USAGE (test/server/resp/server.test.ts).
+  'MEMORY',
+  // Keyspace and expiry (keyspace.test.ts, expiry.test.ts).
+  'TOUCH', 'RENAME', 'RENAMENX', 'COPY', 'MOVE', 'RANDOMKEY', 'OBJECT', 'EXPIREAT', 'PEXPIREAT', 'EXPIRETIME',
+  'PEXPIRETIME', 'PERSIST', 'TIME',
+  // Hashes (hashes.test.ts).
+  'HSET', 'HSETNX', 'HMSET', 'HGET', 'HMGET', 'HGETALL', 'HKEYS', 'HVALS', 'HDEL', 'HEXISTS', 'HLEN', 'HSTRLEN',
+  'HINCRBY', 'HINCRBYFLOAT', 'HSCAN', 'HRANDFIELD',
 ];
 
 describe('RESP via ioredis: commands', () => {
@@ -159,9 +174,8 @@ describe('RESP via ioredis: commands', () => {
       expect(await r.exists('after-quit!')).toBe(0);
     });
 
-    it('SELECT 0 is accepted; any other database is refused (frostkv serves one table)', async () => {
+    it('SELECT 0..15 is accepted (database N > 0 is its own table); 16 and negative indexes are refused', async () => {
       expect(await r.select(0)).toBe('OK');
-      expect(await errorOf(r.call('SELECT', '1'))).toBe('ERR DB index is out of range');
       expect(await errorOf(r.call('SELECT', '16'))).toBe('ERR DB index is out of range');
       expect(await errorOf(r.call('SELECT', '-1'))).toBe('ERR DB index is out of range');
       expect(await errorOf(r.call('SELECT'))).toBe("ERR wrong number of arguments for 'select' command");
@@ -191,8 +205,8 @@ describe('RESP via ioredis: commands', () => {
       }
     });
 
-    it('HELLO 3 answers -NOPROTO so RESP3 clients fall back to RESP2, and the connection stays RESP2', async () => {
-      expect(await errorOf(r.call('HELLO', '3'))).toMatch(/^NOPROTO /);
+    it('HELLO with a version other than 2 or 3 answers -NOPROTO, and the connection stays RESP2', async () => {
+      expect(await errorOf(r.call('HELLO', '4'))).toMatch(/^NOPROTO /);
       expect(await r.set('after-hello', 'x')).toBe('OK');
       expect(await r.get('after-hello')).toBe('x');
       expect(await errorOf(r.call('HELLO', 'x'))).toBe('ERR Protocol version is not an integer or out of range');
@@ -301,15 +315,11 @@ describe('RESP via ioredis: commands', () => {
       expect(await r.get('k')).toBe('v');
     });
 
-    it('SET EX/PX/EXAT/PXAT is refused with a clear "expiry not supported" error and writes nothing', async () => {
-      for (const option of [['EX', '10'], ['PX', '100'], ['EXAT', '4102444800'], ['PXAT', '4102444800000'], ['ex', '1']]) {
-        const text = await errorOf(r.call('SET', 'k', 'v', ...option));
-        expect(text).toMatch(/^ERR /);
-        expect(text).toMatch(/expir\w* (is )?not supported/i);
-        expect(await r.exists('k')).toBe(0);
+    it('SET EX/PX/EXAT/PXAT give the key an expiry (every option: test/server/resp/strings.test.ts)', async () => {
+      for (const option of [['EX', '100'], ['PX', '100000'], ['EXAT', '4102444800'], ['PXAT', '4102444800000'], ['ex', '100']]) {
+        expect(await r.call('SET', 'k', 'v', ...option)).toBe('OK');
+        expect(await r.ttl('k')).toBeGreaterThan(90);
       }
-      expect(await errorOf(r.call('EXPIRE', 'k', '10'))).toMatch(/expir\w* (is )?not supported/i);
-      expect(await errorOf(r.call('PEXPIRE', 'k', '10'))).toMatch(/expir\w* (is )?not supported/i);
     });
 
     it('SETNX answers 1 when it wrote and 0 when the key existed', async () => {
@@ -611,7 +621,7 @@ describe('RESP via ioredis: commands', () => {
     it('CONFIG GET answers known parameters, nothing for unknown ones, and matches globs', async () => {
       expect(await r.config('GET', 'port')).toEqual(['port', String(port)]);
       expect(await r.config('GET', 'appendonly')).toEqual(['appendonly', 'no']);
-      expect(await r.config('GET', 'databases')).toEqual(['databases', '1']);
+      expect(await r.config('GET', 'databases')).toEqual(['databases', '16']);
       expect(await r.config('GET', 'no-such-parameter')).toEqual([]);
       const maxes = (await r.config('GET', 'max*')) as string[];
       const names = maxes.filter((_, i) => i % 2 === 0);
@@ -635,7 +645,8 @@ describe('RESP via ioredis: commands', () => {
         const entry = byName.get(name.toLowerCase());
         expect(entry, name).toBeDefined();
         expect(entry?.[1], name).toBe(spec.arity);
-        expect(entry?.[2], name).toEqual([spec.write ? 'write' : 'readonly']);
+        expect(entry?.[2], name).toEqual([...spec.definition.flags].sort((a, b) => kFlagRank(a) - kFlagRank(b)));
+        if (spec.write) expect(entry?.[2], name).toContain('write');
       }
       const get = byName.get('get');
       expect(get?.slice(3, 6)).toEqual([1, 1, 1]);
@@ -768,8 +779,8 @@ describe('RESP via ioredis: commands', () => {
       expect(await errorOf(r.call('HELLO', '2', 'AUTH', 'someone', 'pw'))).toBe('WRONGPASS invalid username-password pair or user is disabled.');
     });
 
-    it('HELLO answers Redis 7 NOPROTO text for 3, and NOPROTO for other integer versions', async () => {
-      expect(await errorOf(r.call('HELLO', '3'))).toBe('NOPROTO unsupported protocol version');
+    it('HELLO answers Redis 7 NOPROTO text for integer versions other than 2 and 3', async () => {
+      expect(await errorOf(r.call('HELLO', '0'))).toBe('NOPROTO unsupported protocol version');
       expect(await errorOf(r.call('HELLO', '4'))).toBe('NOPROTO unsupported protocol version');
       expect(await errorOf(r.call('HELLO', '1'))).toBe('NOPROTO unsupported protocol version');
     });
@@ -807,7 +818,7 @@ describe('RESP via ioredis: commands', () => {
     });
 
     it('CONFIG GET of an exact (non-glob) name answers the name as the client spelled it', async () => {
-      expect(await r.call('CONFIG', 'GET', 'DATABASES')).toEqual(['DATABASES', '1']);
+      expect(await r.call('CONFIG', 'GET', 'DATABASES')).toEqual(['DATABASES', '16']);
     });
 
     it('COMMAND INFO without names describes every command, as COMMAND does', async () => {
@@ -976,6 +987,30 @@ describe('RESP: the read-only state after a failed save (docs/persistence.md, Fa
     PEXPIRE: ['k', '10'],
     FLUSHDB: [],
     FLUSHALL: [],
+    SWAPDB: ['0', '1'],
+    SETEX: ['k', '10', 'v'],
+    PSETEX: ['k', '1000', 'v'],
+    GETEX: ['k', 'PERSIST'],
+    MSETNX: ['fresh', 'v'],
+    APPEND: ['k', 'x'],
+    SETRANGE: ['k', '0', 'x'],
+    INCRBYFLOAT: ['n', '1.5'],
+    SETBIT: ['k', '0', '1'],
+    BITOP: ['AND', 'dest', 'k'],
+    BITFIELD: ['k', 'SET', 'u8', '0', '1'],
+    RENAME: ['k', 'k3'],
+    RENAMENX: ['k', 'k3'],
+    COPY: ['k', 'k3'],
+    MOVE: ['k', '1'],
+    EXPIREAT: ['k', '4102444800'],
+    PEXPIREAT: ['k', '4102444800000'],
+    PERSIST: ['k'],
+    HSET: ['h', 'f', 'v'],
+    HSETNX: ['h', 'f', 'v'],
+    HMSET: ['h', 'f', 'v'],
+    HDEL: ['h', 'f'],
+    HINCRBY: ['h', 'f', '1'],
+    HINCRBYFLOAT: ['h', 'f', '1.5'],
   };
 
   it('refuses every write with -MISCONF after a failed BGSAVE, keeps reads working, and recovers after a successful SAVE', async () => {

@@ -1,5 +1,5 @@
 /**
- * A raw RESP2 client for server tests: writes exact bytes (valid, split or malformed) and reads
+ * A raw RESP2/RESP3 client for server tests: writes exact bytes (valid, split or malformed) and reads
  * the server's replies with a strict, independent reply parser, so a test sees precisely what
  * went over the wire (a null bulk versus a null array, an error's exact text, a close).
  *
@@ -14,7 +14,14 @@ export type Reply =
   | { t: '-'; v: string }
   | { t: ':'; v: bigint }
   | { t: '$'; v: Buffer | null }
-  | { t: '*'; v: Reply[] | null };
+  | { t: '*'; v: Reply[] | null }
+  // RESP3 types (after HELLO 3).
+  | { t: '%'; v: Array<[Reply, Reply]> }
+  | { t: '~' | '>'; v: Reply[] }
+  | { t: ',' | '('; v: string }
+  | { t: '#'; v: boolean }
+  | { t: '_'; v: null }
+  | { t: '='; v: { format: string; text: Buffer } };
 
 /** Encode a command as a RESP2 multibulk request. */
 export function encodeCommand(args: ReadonlyArray<string | Buffer>): Buffer {
@@ -59,19 +66,55 @@ function parseReply(bytes: Buffer, at: number): { reply: Reply; next: number } |
     case '*': {
       const count = integer();
       if (count === -1) return { reply: { t: '*', v: null }, next: after };
-      const items: Reply[] = [];
-      let next = after;
-      for (let i = 0; i < count; i++) {
-        const item = parseReply(bytes, next);
-        if (item === null) return null;
-        items.push(item.reply);
-        next = item.next;
-      }
-      return { reply: { t: '*', v: items }, next };
+      const items = parseItems(bytes, after, count);
+      return items === null ? null : { reply: { t: '*', v: items.items }, next: items.next };
+    }
+    case '~':
+    case '>': {
+      const items = parseItems(bytes, after, integer());
+      return items === null ? null : { reply: { t: type, v: items.items }, next: items.next };
+    }
+    case '%': {
+      const items = parseItems(bytes, after, integer() * 2);
+      if (items === null) return null;
+      const pairs: Array<[Reply, Reply]> = [];
+      for (let i = 0; i < items.items.length; i += 2) pairs.push([items.items[i] as Reply, items.items[i + 1] as Reply]);
+      return { reply: { t: '%', v: pairs }, next: items.next };
+    }
+    case ',':
+      if (!/^(-?[0-9]+(\.[0-9]+)?(e[-+][0-9]+)?|-?inf|nan)$/.test(line)) throw new MalformedReply(`bad double ${JSON.stringify(line)}`);
+      return { reply: { t: ',', v: line }, next: after };
+    case '(':
+      if (!/^-?[0-9]+$/.test(line)) throw new MalformedReply(`bad big number ${JSON.stringify(line)}`);
+      return { reply: { t: '(', v: line }, next: after };
+    case '#':
+      if (line !== 't' && line !== 'f') throw new MalformedReply(`bad boolean ${JSON.stringify(line)}`);
+      return { reply: { t: '#', v: line === 't' }, next: after };
+    case '_':
+      if (line !== '') throw new MalformedReply('bytes after a RESP3 null');
+      return { reply: { t: '_', v: null }, next: after };
+    case '=': {
+      const length = integer();
+      if (after + length + 2 > bytes.length) return null;
+      if (length < 4 || bytes[after + 3] !== 0x3a) throw new MalformedReply('verbatim string without a format prefix');
+      const format = bytes.toString('latin1', after, after + 3);
+      return { reply: { t: '=', v: { format, text: Buffer.from(bytes.subarray(after + 4, after + length)) } }, next: after + length + 2 };
     }
     default:
       throw new MalformedReply(`unknown reply type byte 0x${(bytes[at] as number).toString(16)} at ${at}`);
   }
+}
+
+function parseItems(bytes: Buffer, at: number, count: number): { items: Reply[]; next: number } | null {
+  const items: Reply[] = [];
+  let next = at;
+  for (let i = 0; i < count; i++) {
+    const item = parseReply(bytes, next);
+    if (item === null) return null;
+    items.push(item.reply);
+    next = item.next;
+  }
+  return { items, next };
 }
 
 /** Every complete reply in `bytes`, and whether bytes of an incomplete one are left over. */
@@ -98,6 +141,20 @@ export function show(reply: Reply): string {
       return reply.v === null ? '$nil' : `$${reply.v.toString('hex')}`;
     case '*':
       return reply.v === null ? '*nil' : `[${reply.v.map(show).join(',')}]`;
+    case '~':
+    case '>':
+      return `${reply.t}[${reply.v.map(show).join(',')}]`;
+    case '%':
+      return `%{${reply.v.map(([k, v]) => `${show(k)}:${show(v)}`).join(',')}}`;
+    case ',':
+    case '(':
+      return `${reply.t}${reply.v}`;
+    case '#':
+      return reply.v ? '#t' : '#f';
+    case '_':
+      return '_';
+    case '=':
+      return `=${reply.v.format}:${reply.v.text.toString('hex')}`;
   }
 }
 
