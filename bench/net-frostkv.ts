@@ -23,7 +23,9 @@ import { freePort } from './redis-peer.js';
 import { note, sleep } from './support.js';
 
 const kRoot = fileURLToPath(new URL('../', import.meta.url));
-const kCompiledMain = join(kRoot, 'dist', 'src', 'cli', 'main.js');
+// FROSTKV_BENCH_SERVER names another compiled CLI (a `tsc -p tsconfig.build.json --outDir X` build,
+// X/src/cli/main.js) so a bench can measure a build of its own without rewriting the shared dist/.
+const kCompiledMain = process.env.FROSTKV_BENCH_SERVER ?? join(kRoot, 'dist', 'src', 'cli', 'main.js');
 const kSourceMain = join(kRoot, 'src', 'cli', 'main.ts');
 /** A large live save can take a while to load; give up on startup after this long. */
 const kStartupTimeoutMs = 120_000;

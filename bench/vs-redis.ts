@@ -12,13 +12,15 @@
  *
  * Both servers run without periodic saves (Redis `--save "" --appendonly no`, frostkv
  * `--nosave`); every save below is requested by the bench. frostkv runs from the compiled
- * build when dist/ exists, else from src/ through tsx.
+ * build when dist/ exists (or the one FROSTKV_BENCH_SERVER names), else from src/ through tsx.
  *
  * Scenarios (one JSON line each on stdout; notes on stderr). Each line carries the frostkv
  * figure, the Redis figure of the same run and `ratio` = frostkv / Redis:
  *   env, peer                   machine and commit; whether Redis is installed
- *   redis-benchmark             per command (SET, GET) and pipeline depth (1, 16): median rps
- *                               of the rounds (redis-benchmark -t set,get -c 50 -d 64 -r 1000000)
+ *   redis-benchmark             per command (SET, GET, INCR, HSET, MSET (10 keys), and SET EX 100)
+ *                               and pipeline depth (1, 16): median rps and p50/p99 of the rounds
+ *                               (redis-benchmark -t set,get,incr,hset,mset -c 50 -d 64 -r 1000000,
+ *                               then the custom command `SET key:__rand_int__ <64 B> EX 100`)
  *   bulk-load                   exactly N keys `key:%012d` x 64-byte values, pipelined raw RESP
  *   bgsave-idle                 BGSAVE duration with no load (INFO polled every 10 ms)
  *   save-sync                   SAVE round trip (Redis: blocking save; frostkv: the live save)
@@ -45,7 +47,8 @@ import { fileURLToPath } from 'node:url';
 import { argValue, emit, machineFacts, maxOf, median, modeOf, note, sleep, type JsonValue } from './support.js';
 import { RedisServer, RespClient, redisInstalled } from './redis-peer.js';
 import { FrostServerProcess, frostEntry } from './net-frostkv.js';
-import { bulkLoad, runRedisBenchmarkSetGet, WriteLoad, kKeyBytes, type WindowStats } from './net-resp.js';
+import { bulkLoad, WriteLoad, kKeyBytes, type WindowStats } from './net-resp.js';
+import { commandLine, runBenchmark } from './redis-benchmark.js';
 import { bgsave, directoryBytes, syncSave, type SaveRun, type SaveTarget, type SystemName } from './net-saves.js';
 import { skyQuery, skyRoundTrip } from './net-skyhash.js';
 import { renderLatencyChart, type SystemTimeline } from './net-chart.js';
@@ -136,7 +139,7 @@ async function main(): Promise<number> {
   const { entry, stale } = frostEntry();
   emit(kBench, 'env', {
     ...facts,
-    frostkvEntry: entry === 'dist' ? 'compiled dist/' : 'src/ through tsx',
+    frostkvEntry: entry === 'dist' ? (process.env.FROSTKV_BENCH_SERVER ?? 'compiled dist/') : 'src/ through tsx',
     buildStale: stale,
     rounds: options.rounds,
     benchmarkRequests: options.requests,
@@ -206,67 +209,92 @@ async function main(): Promise<number> {
 
 // ------------------------------------------------------------------ redis-benchmark
 
+/** The redis-benchmark tests, and the custom SET ... EX run (a key with an expiry costs more than a plain SET). */
+const kBenchmarkTests = 'set,get,incr,hset,mset';
+const kExpireSeconds = 100;
+const kDepths = [1, 16] as const;
+
+/** One redis-benchmark invocation's arguments (no host, port, -q or --csv: runBenchmark adds them). */
+function benchmarkArgs(options: Options, pipeline: number, custom: boolean): string[] {
+  const common = ['-c', '50', '-r', String(options.keyspace), '-n', String(options.requests), '-P', String(pipeline)];
+  if (!custom) return [...common, '-d', String(kValueBytes), '-t', kBenchmarkTests];
+  // __rand_int__ is 12 zero-padded digits, so these are the same 16-byte keys -t set writes.
+  return [...common, 'SET', 'key:__rand_int__', 'v'.repeat(kValueBytes), 'EX', String(kExpireSeconds)];
+}
+
+/** Short names for the rows: redis-benchmark names a custom command by its whole text. */
+function commandName(test: string): string {
+  return test.startsWith('SET key:') ? `SET EX ${kExpireSeconds}` : test;
+}
+
+interface BenchmarkFigures {
+  rps: number[];
+  p50: number[];
+  p99: number[];
+  commandLine: string;
+}
+
 async function benchmarks(options: Options, ordered: (round: number) => System[]): Promise<void> {
-  const depths = [1, 16];
-  const results = new Map<string, { rps: number[]; p50: number[]; p99: number[] }>();
-  let args: string[] = [];
+  const results = new Map<string, BenchmarkFigures>();
+  const commands: string[] = [];
   for (let round = 0; round < options.rounds; round++) {
-    for (const pipeline of depths) {
-      for (const system of ordered(round)) {
-        const run = await runRedisBenchmarkSetGet(kBenchmarkBin, system.port, {
-          clients: 50,
-          valueBytes: kValueBytes,
-          keyspace: options.keyspace,
-          requests: options.requests,
-          pipeline,
-        });
-        args = run.args;
-        for (const [command, row] of run.rows) {
-          const id = `${system.name}/${command}/${pipeline}`;
-          const entry = results.get(id) ?? { rps: [], p50: [], p99: [] };
-          entry.rps.push(row.rps);
-          entry.p50.push(row.p50Ms);
-          entry.p99.push(row.p99Ms);
-          results.set(id, entry);
-          note(`round ${round + 1}/${options.rounds} ${system.name} ${command} -P ${pipeline}: ${row.rps} rps`);
+    for (const pipeline of kDepths) {
+      for (const custom of [false, true]) {
+        for (const system of ordered(round)) {
+          const run = await runBenchmark(system.port, benchmarkArgs(options, pipeline, custom));
+          for (const row of run.rows) {
+            const command = commandName(row.test);
+            if (!commands.includes(command)) commands.push(command);
+            const id = `${system.name}/${command}/${pipeline}`;
+            const entry = results.get(id) ?? { rps: [], p50: [], p99: [], commandLine: commandLine(run) };
+            entry.rps.push(row.rps);
+            entry.p50.push(row.p50Ms);
+            entry.p99.push(row.p99Ms);
+            results.set(id, entry);
+            note(`round ${round + 1}/${options.rounds} ${system.name} ${command} -P ${pipeline}: ${row.rps} rps, p99 ${row.p99Ms} ms`);
+          }
         }
       }
     }
   }
   const redisRan = ordered(0).some((system) => system.name === 'redis');
-  for (const pipeline of depths) {
-    for (const command of ['SET', 'GET']) {
+  for (const pipeline of kDepths) {
+    for (const command of commands) {
       const f = results.get(`frostkv/${command}/${pipeline}`);
       const r = results.get(`redis/${command}/${pipeline}`);
       if (f === undefined) continue;
-      const frostRps = median(f.rps);
-      const redisRps = r === undefined ? undefined : median(r.rps);
-      const ratio = ratioOf(frostRps, redisRps);
-      emit(
-        kBench,
-        'redis-benchmark',
-        withRedis(
-          {
-            command,
-            pipeline,
-            clients: 50,
-            valueBytes: kValueBytes,
-            requests: options.requests,
-            rounds: f.rps.length,
-            commandLine: `redis-benchmark ${args.slice(4).join(' ').replace(/-P \d+/, `-P ${pipeline}`)}`,
-            frostkvRps: frostRps,
-            frostkvRpsRounds: f.rps.map(Math.round),
-            frostkvP50Ms: median(f.p50),
-            frostkvP99Ms: median(f.p99),
-            goal: '>= 1.0x Redis',
-          },
-          redisRan && r !== undefined
-            ? { redisRps, redisRpsRounds: r.rps.map(Math.round), redisP50Ms: median(r.p50), redisP99Ms: median(r.p99), ratio, met: (ratio ?? 0) >= 1 }
-            : null,
-        ),
-      );
+      emitBenchmarkLine(options, command, pipeline, f, redisRan ? r : undefined);
     }
   }
+}
+
+function emitBenchmarkLine(options: Options, command: string, pipeline: number, f: BenchmarkFigures, r: BenchmarkFigures | undefined): void {
+  const frostRps = median(f.rps);
+  const redisRps = r === undefined ? undefined : median(r.rps);
+  const ratio = ratioOf(frostRps, redisRps);
+  emit(
+    kBench,
+    'redis-benchmark',
+    withRedis(
+      {
+        command,
+        pipeline,
+        clients: 50,
+        valueBytes: kValueBytes,
+        requests: options.requests,
+        rounds: f.rps.length,
+        commandLine: f.commandLine,
+        frostkvRps: frostRps,
+        frostkvRpsRounds: f.rps.map(Math.round),
+        frostkvP50Ms: median(f.p50),
+        frostkvP99Ms: median(f.p99),
+        goal: '>= 1.0x Redis',
+      },
+      r !== undefined
+        ? { redisRps, redisRpsRounds: r.rps.map(Math.round), redisP50Ms: median(r.p50), redisP99Ms: median(r.p99), ratio, met: (ratio ?? 0) >= 1 }
+        : null,
+    ),
+  );
 }
 
 // ------------------------------------------------------------------ saves

@@ -125,8 +125,10 @@ describe('network bench smoke modes', () => {
       expectPositive(run.lines.find((line) => line.scenario === 'bgsave-idle') as Line, ['redisDurationMs', 'redisDumpBytes', 'ratio']);
       if (peer.redisBenchmark === true) {
         const bench = run.lines.filter((line) => line.scenario === 'redis-benchmark');
-        expect(bench).toHaveLength(4);
-        for (const line of bench) expectPositive(line, ['frostkvRps', 'redisRps', 'ratio']);
+        // SET GET INCR HSET MSET and the custom SET ... EX, each at -P 1 and -P 16.
+        expect(bench).toHaveLength(12);
+        expect(new Set(bench.map((line) => line.command))).toEqual(new Set(['SET', 'GET', 'INCR', 'HSET', 'MSET (10 keys)', 'SET EX 100']));
+        for (const line of bench) expectPositive(line, ['frostkvRps', 'redisRps', 'ratio', 'frostkvP99Ms', 'redisP99Ms']);
       }
     }
   }, 90_000);

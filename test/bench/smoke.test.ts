@@ -13,6 +13,8 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const tsxLoader = import.meta.resolve('tsx');
 /** Each smoke run takes a few seconds; this bounds a hung one well inside the test timeout. */
 const kBenchTimeoutMs = 50_000;
+/** collections.ts --smoke starts two servers beside the embedded runs: up to ~40 s on a busy machine. */
+const kCollectionsTimeoutMs = 80_000;
 
 interface Run {
   code: number | null;
@@ -21,7 +23,7 @@ interface Run {
   stderr: string;
 }
 
-function runBench(file: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
+function runBench(file: string, args: string[], env: Record<string, string> = {}, timeoutMs = kBenchTimeoutMs): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', tsxLoader, `bench/${file}`, '--smoke', ...args], {
       cwd: root,
@@ -31,7 +33,7 @@ function runBench(file: string, args: string[], env: Record<string, string> = {}
     let stdout = '';
     let stderr = '';
     // A hung bench must not outlive the test (the test's own timeout does not kill children).
-    const killer = setTimeout(() => child.kill('SIGKILL'), kBenchTimeoutMs);
+    const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', reject);
@@ -152,6 +154,62 @@ describe('bench smoke modes', () => {
     expect(peer).toMatchObject({ peer: 'redis', status: 'not installed' });
     for (const line of run.lines) {
       for (const key of Object.keys(line)) expect(key.startsWith('redis'), `${String(line.scenario)}.${key}`).toBe(false);
+    }
+  }, 60_000);
+
+  const collectionScenarios = ['env', 'expiry-burst', 'expiry-burst-resp', 'hash-load', 'hash-save', 'hash-save-resp', 'peer'];
+
+  /** Like expectFiniteNumbers, but `peer` may be null: these scenarios name a missing peer that way, with a reason. */
+  function checkCollectionLine(line: Record<string, unknown>): void {
+    expect(line.bench).toBe('collections');
+    for (const [key, value] of Object.entries(line)) {
+      if (key === 'peer' && value === null) {
+        expect(typeof line.peerReason, `${String(line.scenario)}.peerReason`).toBe('string');
+        continue;
+      }
+      expect(value, `${String(line.scenario)}.${key} is null`).not.toBeNull();
+      if (typeof value === 'number') expect(Number.isFinite(value), `${String(line.scenario)}.${key}`).toBe(true);
+    }
+  }
+
+  function checkCollectionsEmbedded(run: Run): (name: string) => Record<string, unknown> {
+    expect(run.code, run.stderr).toBe(0);
+    for (const line of run.lines) checkCollectionLine(line);
+    expect([...scenarios(run)].sort()).toEqual(collectionScenarios);
+    const one = (name: string): Record<string, unknown> => run.lines.find((line) => line.scenario === name) as Record<string, unknown>;
+    const hash = one('hash-save');
+    expect(hash).toMatchObject({ fields: 20_000, peer: null });
+    expectPositive(hash, ['hashBytes', 'idleHsetsPerSec', 'savingHsetsPerSec', 'idleBatchMsP99', 'savingBatchMsP99', 'saves', 'saveMsMedian', 'cowBytesPeak']);
+    const burst = one('expiry-burst');
+    expect(burst).toMatchObject({ expiringKeys: 20_000, peer: null });
+    expectPositive(burst, ['idleSetsPerSec', 'burstSetsPerSec', 'expiredBySweep', 'sweepSlices', 'sweepSliceMsP50']);
+    // Every expiring key is gone by the end of the window (lazily or by the sweep).
+    expect(burst.removedShare).toBe(1);
+    return one;
+  }
+
+  it('collections.ts --smoke saves a large hash under HSET load and expires a burst of keys, beside Redis when installed', async () => {
+    const run = await runBench('collections.ts', [], { FROSTKV_BENCH_ENTRY: 'tsx' }, kCollectionsTimeoutMs);
+    const one = checkCollectionsEmbedded(run);
+    const peer = one('peer');
+    if (peer.status !== 'installed' || peer.redisBenchmark !== true) return;
+    const hash = one('hash-save-resp');
+    expect(hash.peer).toBe('redis');
+    expectPositive(hash, ['frostkvIdleRps', 'frostkvSavingRps', 'frostkvBgsaveIdleMs', 'redisIdleRps', 'redisSavingRps', 'redisBgsaveIdleMs', 'bgsaveRatio', 'savingP99Ratio']);
+    const burst = one('expiry-burst-resp');
+    expectPositive(burst, ['frostkvIdleRps', 'frostkvBurstRps', 'redisIdleRps', 'redisBurstRps', 'burstP99Ratio']);
+    expect(burst.frostkvRemovedShare).toBe(1);
+    expect(burst.redisRemovedShare).toBe(1);
+    expect(run.lines.filter((line) => line.scenario === 'hash-load').map((line) => line.system).sort()).toEqual(['frostkv', 'frostkv-embedded', 'redis']);
+  }, 90_000);
+
+  it('collections.ts --smoke says peer: null with the reason when Redis and redis-benchmark are missing', async () => {
+    const run = await runBench('collections.ts', [], { REDIS_SERVER_BIN: '/nonexistent/redis-server', REDIS_BENCHMARK_BIN: '/nonexistent/redis-benchmark' });
+    const one = checkCollectionsEmbedded(run);
+    expect(one('peer')).toMatchObject({ peer: 'redis', status: 'not installed' });
+    for (const name of ['hash-save-resp', 'expiry-burst-resp']) expect(one(name)).toMatchObject({ peer: null, measured: false });
+    for (const line of run.lines) {
+      for (const key of Object.keys(line)) expect(key.startsWith('redis'), `${String(line.scenario)}.${key}`).toBe(key === 'redisBenchmark');
     }
   }, 60_000);
 
