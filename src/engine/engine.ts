@@ -40,7 +40,7 @@ export interface EngineOptions {
   clock?: () => number;
 }
 
-/** Told after a key changes through any handle, expires, or its whole table is cleared (WATCH). */
+/** Told after a key changes through any handle or expires, and before its whole table is cleared (WATCH). */
 export interface KeyChangeListener {
   keyChanged(tableId: number, bytes: Uint8Array, offset: number, length: number): void;
   tableCleared(tableId: number): void;
@@ -227,7 +227,7 @@ export class Engine {
     for (let i = 0; i < listeners.length; i++) (listeners[i] as KeyChangeListener).keyChanged(tableId, bytes, offset, length);
   }
 
-  /** Tell the listeners that every key of table `tableId` may have changed. */
+  /** Tell the listeners that every key of table `tableId` is about to go (called before the clear). */
   tableCleared(tableId: number): void {
     for (const listener of this.keyListeners) listener.tableCleared(tableId);
   }
@@ -407,10 +407,10 @@ export class Engine {
 
   /** The table's memory goes back through the same O(1) clear path as FLUSHDB. */
   private retireEntry(entry: TableEntry): void {
+    this.tableCleared(entry.id);
     entry.dropped = true;
     entry.table.clear();
     this.clearCollections(entry);
-    this.tableCleared(entry.id);
   }
 
   describe(address: EntityAddress): TableModel {

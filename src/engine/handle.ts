@@ -327,10 +327,11 @@ export class TableHandle {
     this.checkLive();
     this.beginWrite();
     const had = this.entry.table.size;
+    // Listeners hear it first, while they can still see which of their keys existed (WATCH).
+    this.engine.tableCleared(this.entry.id);
     this.entry.table.clear();
     this.engine.clearCollections(this.entry);
     this.engine.noteChanges(Math.max(1, had));
-    this.engine.tableCleared(this.entry.id);
   }
 
   /** A stable view: entries as of the start of iteration, unaffected by later writes. */

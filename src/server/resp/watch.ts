@@ -10,9 +10,8 @@
  *   at least one key is watched.
  * - A watched key whose expiry time passed before EXEC counts as changed (Redis 7.0): `checkExpired`
  *   looks each watched key up, which deletes an expired one and so reports it.
- * - A clear dirties every watcher of the table, also of keys that did not exist (Redis dirties
- *   only watched keys that existed): a false conflict makes a client retry, a missed one would
- *   lose its update.
+ * - A clear (heard before it happens) dirties the watchers of the keys that exist then, as
+ *   Redis 7.0 does: watching a missing key and flushing leaves EXEC free to run.
  * - `unwatchAll` forgets every key of a client (EXEC, DISCARD, UNWATCH, RESET, close); nothing
  *   keeps a closed client reachable.
  */
@@ -91,10 +90,23 @@ export class WatchHub {
     if (clients !== undefined) for (const client of clients) client.watchDirty = true;
   }
 
+  /** Called before the clear: as Redis 7.0, only watched keys that exist are touched by it. */
   private tableCleared(tableId: number): void {
     const watched = this.tables.get(tableId);
     if (watched === undefined) return;
-    for (const clients of watched.keys.values()) for (const client of clients) client.watchDirty = true;
+    for (const [text, clients] of watched.keys) {
+      if (!this.exists(watched.handle, text)) continue;
+      for (const client of clients) client.watchDirty = true;
+    }
+  }
+
+  private exists(handle: TableHandle, text: string): boolean {
+    const key = Buffer.from(text, 'latin1');
+    try {
+      return handle.findRange(key, 0, key.length);
+    } catch {
+      return true; // cannot tell (the table is going): a false conflict only costs a retry
+    }
   }
 
   private subscribe(): void {

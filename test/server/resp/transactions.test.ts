@@ -146,6 +146,15 @@ describe('RESP transactions', () => {
       }
     });
 
+    it('FLUSHDB and FLUSHALL touch only watched keys that existed (Redis 7.0)', async () => {
+      for (const clear of [() => other.flushdb(), () => other.flushall()]) {
+        await r.set('other-key', 'v');
+        await r.watch('never-set');
+        await clear();
+        expect(await r.multi().ping().exec()).toEqual([[null, 'PONG']]);
+      }
+    });
+
     it('WATCH sees a DEL and a write inside another client\'s transaction', async () => {
       await r.set('w', 'v');
       await r.watch('w');
