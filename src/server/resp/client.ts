@@ -38,6 +38,8 @@ export interface MultiState {
   aborted: boolean;
   /** Some queued command has the write flag (EXEC is then a write for the read-only check). */
   writes: boolean;
+  /** Some queued command has the denyoom flag (EXEC is then refused when over maxmemory). */
+  denyOom: boolean;
   /** Bytes of the queued arguments (CLIENT LIST `multi-mem`). */
   bytes: number;
 }

@@ -7,9 +7,10 @@
  *   is accepted (nothing changes), any other value is refused as immutable.
  * - `immutable`: immutable in Redis too (daemonize, databases, replicaof): always refused.
  * - `stored`: a Redis tuning knob of internals frostkv does not have (encodings, lazyfree,
- *   rehashing, defrag, LFU, hz, ...) or a limit frostkv does not enforce (maxmemory,
- *   maxmemory-clients, client-query-buffer-limit): validated as Redis validates it, kept per
- *   server and answered by CONFIG GET, with no effect on frostkv.
+ *   rehashing, defrag, LFU, hz, ...) or a limit frostkv does not enforce (maxmemory-clients,
+ *   client-query-buffer-limit): validated as Redis validates it, kept per server and answered
+ *   by CONFIG GET, with no effect on frostkv. `maxmemory` is stored the same way and enforced
+ *   with Redis's noeviction policy by src/server/resp/oom.ts.
  *
  * Guarantees:
  * - CONFIG SET is all or nothing: every name is looked up and every value checked before any

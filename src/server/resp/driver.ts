@@ -35,6 +35,7 @@ import type { ServerView } from '../stats.js';
 import { kRespLoadingError, type DatabaseSource } from '../loading.js';
 import { kVersion } from '../../version.js';
 import type { ConnectionFacts } from '../connection.js';
+import { kOomText, overMaxmemory } from './oom.js';
 import { respAccounting } from './accounting.js';
 import { RespClient, clientRegistry, type RespClientRegistry } from './client.js';
 import { RespContext, RespText, arityError } from './commands/context.js';
@@ -183,6 +184,15 @@ export class RespDriver implements ProtocolDriver<ArgView> {
       }
       return this.reject(RespText.misconf);
     }
+    const denyOom = entry.denyOom || (entry === kExecEntry && multi !== null && multi.denyOom);
+    if (denyOom && overMaxmemory(db, this.view.stats)) {
+      if (entry === kExecEntry) {
+        client.multi = null;
+        ctx.shared.watch.unwatchAll(client);
+        return this.output.error(`EXECABORT Transaction discarded because of: ${kOomText}`);
+      }
+      return this.reject(kOomText);
+    }
     const paused = this.clients.paused;
     if (paused === 'all' || (paused === 'write' && writes)) {
       // A connection closed while held runs nothing (Redis frees a postponed client's command).
@@ -195,6 +205,7 @@ export class RespDriver implements ProtocolDriver<ArgView> {
       multi.queued.push(queued);
       multi.bytes += queued.buffer.length;
       if (entry.write) multi.writes = true;
+      if (entry.denyOom) multi.denyOom = true;
       return this.output.simple('QUEUED');
     }
     return this.run(ctx, entry, q);

@@ -332,3 +332,32 @@ describe('MEMORY USAGE', () => {
     }
   });
 });
+
+describe('maxmemory (noeviction)', () => {
+  it('refuses denyoom commands with -OOM above maxmemory, keeps reads and deletes, and aborts EXEC queuing one', async () => {
+    const server = await startInProcess({}, { resp: true });
+    const r = new Redis({ host: '127.0.0.1', port: server.respPort as number, lazyConnect: true, maxRetriesPerRequest: 0 });
+    const admin = new Redis({ host: '127.0.0.1', port: server.respPort as number, lazyConnect: true, maxRetriesPerRequest: 0 });
+    await r.connect();
+    await admin.connect();
+    try {
+      await r.set('x', 'value');
+      expect(await r.call('MULTI')).toBe('OK');
+      expect(await r.call('SET', 'y', '1')).toBe('QUEUED');
+      await admin.config('SET', 'maxmemory', '1');
+      await expect(r.call('EXEC')).rejects.toThrow(/EXECABORT .*OOM command not allowed/);
+      await expect(r.set('z', '1')).rejects.toThrow("OOM command not allowed when used memory > 'maxmemory'.");
+      await expect(r.hset('h', 'f', 'v')).rejects.toThrow(/^OOM/);
+      expect(await r.get('x')).toBe('value');
+      expect(await r.del('x')).toBe(1);
+      const replies = await r.multi().get('x').ping().exec();
+      expect(replies).toEqual([[null, null], [null, 'PONG']]);
+      await admin.config('SET', 'maxmemory', '0');
+      expect(await r.set('z', '1')).toBe('OK');
+    } finally {
+      r.disconnect();
+      admin.disconnect();
+      await server.stop();
+    }
+  });
+});

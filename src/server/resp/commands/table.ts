@@ -91,6 +91,8 @@ export interface CommandEntry {
   readonly write: boolean;
   readonly noAuth: boolean;
   readonly noMulti: boolean;
+  /** Refused with -OOM while memory in use is above maxmemory (Redis's CMD_DENYOOM). */
+  readonly denyOom: boolean;
   /** Held by CLIENT PAUSE WRITE (Redis: write or may-replicate). */
   readonly pausedByWrite: boolean;
   readonly categories: readonly AclCategory[];
@@ -134,6 +136,7 @@ function resolve(definition: CommandDefinition, parent: CommandEntry | null): Co
     write: flags.has('write'),
     noAuth: flags.has('no_auth'),
     noMulti: flags.has('no_multi'),
+    denyOom: flags.has('denyoom'),
     pausedByWrite: flags.has('write'),
     categories: categoriesOf(definition),
     run: definition.run ?? null,

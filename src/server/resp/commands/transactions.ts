@@ -20,7 +20,7 @@ import { keyAt, type CommandDefinition, type CommandFlag } from './table.js';
 
 /** A fresh MULTI state. */
 export function newMulti(): MultiState {
-  return { queued: [], aborted: false, writes: false, bytes: 0 };
+  return { queued: [], aborted: false, writes: false, denyOom: false, bytes: 0 };
 }
 
 /** A copy of a request's arguments that outlives it (the parser reuses its buffers). */
