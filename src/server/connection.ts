@@ -8,9 +8,11 @@
  *   connection only: bytes that arrive meanwhile are queued, never parsed, so argument views
  *   stay valid until the request finishes; every other connection keeps being served.
  * - After a protocol error (or RESP QUIT) the reply is written and the connection is closed:
- *   nothing more is read or parsed, and the socket is destroyed once the reply is handed to the
- *   kernel, or after kCloseFlushTimeoutMs if the client does not read it (Skytable 0.7 left the
- *   bad bytes in its buffer; a client could never recover anyway).
+ *   nothing more is read or parsed, our side is closed with a FIN once the reply is handed to
+ *   the kernel, and the socket is destroyed when the client closes its side, kCloseLingerMs
+ *   after the FIN (so a reset never beats the reply to a client still sending), or after
+ *   kCloseFlushTimeoutMs if the client does not read (Skytable 0.7 left the bad bytes in its
+ *   buffer; a client could never recover anyway).
  * - Memory is bounded: reading pauses while the socket has more than kWriteHighWaterBytes
  *   unsent; a connection idle for `idleTimeoutMs` (when set) or holding a half-sent request for
  *   `requestTimeoutMs` is closed; after every read the bytes its unfinished requests hold are
@@ -30,6 +32,8 @@ import type { BudgetMember, RequestBudget } from './budget.js';
 export const kWriteHighWaterBytes = 8 * 1024 * 1024;
 /** A closing connection's last replies get this long to leave before the socket is destroyed. */
 export const kCloseFlushTimeoutMs = 2_000;
+/** After our FIN is out, the client gets this long to read our last replies and close its side. */
+export const kCloseLingerMs = 250;
 
 export interface RequestParser<Request> {
   push(chunk: Uint8Array): void;
@@ -240,12 +244,22 @@ export class Connection<Request> implements BudgetMember {
     this.flush();
     const destroy = (): void => {
       clearTimeout(timer);
+      if (linger !== null) clearTimeout(linger);
       this.socket.destroy();
     };
     // A client that never reads may not hold the socket (and its unsent replies) for long.
     const timer = setTimeout(destroy, kCloseFlushTimeoutMs);
     timer.unref();
-    this.socket.once('finish', destroy);
+    let linger: NodeJS.Timeout | null = null;
+    // Closing a socket that still has unread bytes (a client still sending) makes Linux send
+    // a RST and drop whatever of our replies is still in the send queue (tcp_close with
+    // data_was_unread): the RESP fuzz test saw a protocol error reply lost that way under load.
+    // So after our FIN is out, wait for the client to close its side, or kCloseLingerMs.
+    this.socket.once('finish', () => {
+      linger = setTimeout(destroy, kCloseLingerMs);
+      linger.unref();
+    });
+    this.socket.once('end', destroy);
     this.socket.end();
   }
 
