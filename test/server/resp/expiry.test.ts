@@ -13,6 +13,7 @@ import { encodeSmall } from '../../../src/engine/small-hash.js';
 import { kNoExpiry, ValueType } from '../../../src/engine/value.js';
 import { startInProcess, type InProcessServer } from '../../support/server.js';
 import { RawClient, show } from './raw.js';
+import { errorOf, ioredis } from './client-helpers.js';
 
 /** 2100-01-01T00:00:00Z in seconds: a fixed time far enough ahead for every test. */
 const kFutureSeconds = 4_102_444_800;
@@ -22,20 +23,6 @@ const kPollMs = 10;
 
 let server: InProcessServer;
 let r: Redis;
-
-function ioredis(port: number): Redis {
-  return new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-}
-
-async function errorOf(pending: Promise<unknown>): Promise<string> {
-  try {
-    const value = await pending;
-    throw new Error(`expected an error reply, got ${JSON.stringify(value)}`);
-  } catch (error) {
-    if ((error as Error).message.startsWith('expected an error reply')) throw error;
-    return (error as Error).message;
-  }
-}
 
 /** Poll until `key` no longer exists; the time it took in ms. */
 async function waitGone(client: Redis, key: string): Promise<number> {

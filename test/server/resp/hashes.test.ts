@@ -12,6 +12,7 @@ import { createClient } from 'redis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startInProcess, type InProcessServer } from '../../support/server.js';
 import { RawClient, type Reply } from './raw.js';
+import { errorOf, ioredis } from './client-helpers.js';
 
 const kWrongType = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 const kNotInteger = 'ERR value is not an integer or out of range';
@@ -22,20 +23,6 @@ const kBigValueBytes = 4 * 1024;
 
 let server: InProcessServer;
 let r: Redis;
-
-function ioredis(port: number): Redis {
-  return new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-}
-
-async function errorOf(pending: Promise<unknown>): Promise<string> {
-  try {
-    const value = await pending;
-    throw new Error(`expected an error reply, got ${JSON.stringify(value)}`);
-  } catch (error) {
-    if ((error as Error).message.startsWith('expected an error reply')) throw error;
-    return (error as Error).message;
-  }
-}
 
 /** A raw reply as plain data: bulks as strings, `null` for either null, maps as `{ map: [...] }`. */
 type Plain = string | bigint | null | boolean | Plain[] | { map: Array<[Plain, Plain]> } | { error: string } | { kind: string; v: string };

@@ -22,6 +22,7 @@ import { MemoryLogger } from '../../../src/util/log.js';
 import { startInProcess, type InProcessServer } from '../../support/server.js';
 import { tempDir } from '../../support/tmp.js';
 import { RawClient, show } from './raw.js';
+import { errorOf } from './client-helpers.js';
 
 const kInt64Max = '9223372036854775807';
 
@@ -42,15 +43,6 @@ function client(port: number, options: { autoPipeline?: boolean } = {}): Redis {
 }
 
 /** The error text a command was answered with (fails when it succeeded). */
-async function errorOf(pending: Promise<unknown>): Promise<string> {
-  try {
-    const value = await pending;
-    throw new Error(`expected an error reply, got ${JSON.stringify(value)}`);
-  } catch (error) {
-    if ((error as Error).message.startsWith('expected an error reply')) throw error;
-    return (error as Error).message;
-  }
-}
 
 type Info = Map<string, Map<string, string>>;
 

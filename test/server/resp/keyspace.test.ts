@@ -13,6 +13,7 @@ import { encodeReference, encodeSmall } from '../../../src/engine/small-hash.js'
 import { kNoExpiry, ValueType } from '../../../src/engine/value.js';
 import { startInProcess, type InProcessServer } from '../../support/server.js';
 import { RawClient, show } from './raw.js';
+import { errorOf, ioredis } from './client-helpers.js';
 
 const kFutureSeconds = 4_102_444_800;
 const kScanKeyCount = 3_000;
@@ -21,20 +22,6 @@ const kPollMs = 10;
 
 let server: InProcessServer;
 let r: Redis;
-
-function ioredis(port: number): Redis {
-  return new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-}
-
-async function errorOf(pending: Promise<unknown>): Promise<string> {
-  try {
-    const value = await pending;
-    throw new Error(`expected an error reply, got ${JSON.stringify(value)}`);
-  } catch (error) {
-    if ((error as Error).message.startsWith('expected an error reply')) throw error;
-    return (error as Error).message;
-  }
-}
 
 /** Write a record of another type straight through the engine (RESP has no LPUSH/HSET of its own yet). */
 function putTyped(key: string, type: number, value: Buffer, expiresAtMs = kNoExpiry): void {

@@ -11,19 +11,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ValueType } from '../../../src/engine/value.js';
 import { startInProcess, type InProcessServer } from '../../support/server.js';
 import { RawClient, show, type Reply } from './raw.js';
+import { errorOf } from './client-helpers.js';
 
 function client(port: number): Redis {
   return new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableReadyCheck: false });
-}
-
-async function errorOf(pending: Promise<unknown>): Promise<string> {
-  try {
-    const value = await pending;
-    throw new Error(`expected an error reply, got ${JSON.stringify(value)}`);
-  } catch (error) {
-    if ((error as Error).message.startsWith('expected an error reply')) throw error;
-    return (error as Error).message;
-  }
 }
 
 /** INFO text as [section title, lines] in the order written; checks every line's shape. */

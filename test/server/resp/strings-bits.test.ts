@@ -10,6 +10,7 @@ import { encodeList } from '../../../src/engine/list.js';
 import { kNoExpiry, ValueType } from '../../../src/engine/value.js';
 import { startInProcess, type InProcessServer } from '../../support/server.js';
 import { withSeed } from '../../support/random.js';
+import { errorOf } from './client-helpers.js';
 
 const kWrongType = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 const kBitOffset = 'ERR bit offset is not an integer or out of range';
@@ -19,16 +20,6 @@ const kFuzzRounds = 300;
 
 let server: InProcessServer;
 let r: Redis;
-
-async function errorOf(pending: Promise<unknown>): Promise<string> {
-  try {
-    const value = await pending;
-    throw new Error(`expected an error reply, got ${JSON.stringify(value)}`);
-  } catch (error) {
-    if ((error as Error).message.startsWith('expected an error reply')) throw error;
-    return (error as Error).message;
-  }
-}
 
 function putList(key: string): void {
   const t = server.server.db.engine.table('default:default');

@@ -7,26 +7,14 @@
  */
 
 import { Redis } from 'ioredis';
-import { createClient } from 'redis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { kKeysBatch } from '../../../src/server/resp/commands.js';
 import { startInProcess, type InProcessServer } from '../../support/server.js';
 import { SkyClient } from '../../support/skyhash.js';
 import { RawClient, show } from './raw.js';
+import { ioredis, nodeRedis } from './client-helpers.js';
 
 const kExecAbort = 'EXECABORT Transaction discarded because of previous errors.';
-
-function ioredis(port: number): Redis {
-  return new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-}
-
-async function nodeRedis(port: number, resp: 2 | 3) {
-  const client = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false }, RESP: resp });
-  client.on('error', () => undefined);
-  await client.connect();
-  return client;
-}
-
 
 describe('RESP transactions', () => {
   let server: InProcessServer;
