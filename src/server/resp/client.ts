@@ -119,7 +119,8 @@ export class RespClient {
       ['fd', kNone],
       ['name', this.name ?? ''],
       ['age', Math.floor((nowMs - this.createdAtMs) / 1000)],
-      ['idle', Math.floor((nowMs - this.lastCommandAtMs) / 1000)],
+      // lastCommandAtMs comes from the monotonic clock (timeOrigin + now): never below 0.
+      ['idle', Math.max(0, Math.floor((nowMs - this.lastCommandAtMs) / 1000))],
       ['flags', this.flags()],
       ['db', this.db],
       ['sub', 0],

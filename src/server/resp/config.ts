@@ -189,6 +189,8 @@ export function normalize(spec: ValueSpec, value: string): { value: string } | {
 export class ConfigStore {
   private readonly values = new Map<ParamDef, string>();
   private readonly facts: ConfigFacts;
+  /** `maxmemory` in bytes, kept as a number: every write command checks it (oom.ts). */
+  maxmemoryBytes = 0;
 
   constructor(facts: ConfigFacts) {
     this.facts = facts;
@@ -242,6 +244,7 @@ export class ConfigStore {
       next.push([param, checked.value]);
     }
     for (const [param, value] of next) if (param.kind === 'stored') this.values.set(param, value);
+    this.maxmemoryBytes = Number(this.current('maxmemory'));
     return null;
   }
 
@@ -272,6 +275,11 @@ export function configStore(facts: ConfigFacts): ConfigStore {
     kStores.set(facts.view.stats, store);
   }
   return store;
+}
+
+/** `maxmemory` in bytes (0: no limit), without a string lookup: the request path reads it. */
+export function maxmemoryBytes(stats: ServerStats): number {
+  return kStores.get(stats)?.maxmemoryBytes ?? 0;
 }
 
 /** A stored parameter's value for INFO, before or without any CONFIG command (its default then). */

@@ -15,8 +15,7 @@
  * - Inside MULTI every command but EXEC, DISCARD, MULTI, WATCH, QUIT and RESET is copied and
  *   answered `+QUEUED`; EXEC runs the queue in one synchronous step (transactions.ts).
  * - A protocol error is answered with Redis's `-ERR Protocol error: ...` text before the
- *   connection closes. GET and SET outside MULTI skip the command lookup (they are most of what
- *   redis-benchmark sends). While the data set loads, every command is answered `-LOADING`
+ *   connection closes. While the data set loads, every command is answered `-LOADING`
  *   as Redis does, except QUIT and INFO (which reports `loading:1`, so clients such as ioredis
  *   wait for the load instead of failing).
  * - The connection is in the server's RESP client registry (CLIENT LIST) from accept to close;
@@ -36,7 +35,7 @@ import { kRespLoadingError, type DatabaseSource } from '../loading.js';
 import { kVersion } from '../../version.js';
 import type { ConnectionFacts } from '../connection.js';
 import { kOomText, overMaxmemory } from './oom.js';
-import { respAccounting } from './accounting.js';
+import { RequestAccounting } from './accounting.js';
 import { RespClient, clientRegistry, type RespClientRegistry } from './client.js';
 import { RespContext, RespText, arityError } from './commands/context.js';
 import { kCommandTable } from './commands/registry.js';
@@ -47,8 +46,8 @@ import { copyCommand } from './commands/transactions.js';
 export const kRespBuffersFullText =
   'ERR request buffers full: all connections together hold more than limits.request_buffers_max_bytes of unfinished requests and this one holds the most';
 
-const kGetEntry = kCommandTable.get('GET') as CommandEntry;
-const kSetEntry = kCommandTable.get('SET') as CommandEntry;
+/** performance.timeOrigin, read once: the getter costs as much as a clock read. */
+const kTimeOriginMs = performance.timeOrigin;
 /** Commands that run at once inside MULTI instead of being queued (Redis 7.0's list). */
 const kRunInMulti = new Set(['EXEC', 'DISCARD', 'MULTI', 'WATCH', 'QUIT', 'RESET'].map((name) => kCommandTable.get(name) as CommandEntry));
 const kExecEntry = kCommandTable.get('EXEC') as CommandEntry;
@@ -68,11 +67,11 @@ function loadingInfo(): string {
 
 /** The command (or subcommand) a request names, or the error text that refuses it. */
 function resolve(q: ArgView): CommandEntry | string {
-  const entry = q.argIs(0, 'GET') ? kGetEntry : q.argIs(0, 'SET') ? kSetEntry : kCommandTable.lookup(q);
+  const entry = kCommandTable.lookup(q);
   if (entry === undefined) return unknownCommand(q);
   if (!arityOk(entry, q.count)) return arityError(entry.fullName).text;
   if (entry.subcommands === null || q.count < 2) return entry;
-  const sub = q.length(1) <= kCommandTable.nameMaxBytes ? entry.subcommands.get(q.argString(1, 'latin1').toUpperCase()) : undefined;
+  const sub = kCommandTable.lookupSubcommand(entry, q);
   if (sub === undefined) {
     return `ERR unknown subcommand '${q.argString(1).slice(0, 128)}'. Try ${entry.fullName.toUpperCase()} HELP.`;
   }
@@ -97,6 +96,8 @@ export class RespDriver implements ProtocolDriver<ArgView> {
   private readonly clients: RespClientRegistry;
   /** The connection closed: a command held by CLIENT PAUSE is dropped. */
   private gone = false;
+  /** INFO commandstats / errorstats: calls, time, failed and rejected requests (accounting.ts). */
+  private readonly accounting: RequestAccounting;
 
   constructor(source: DatabaseSource, limits: ProtocolLimits, logger: Logger, tableEntity: string, view: ServerView) {
     this.source = source;
@@ -107,6 +108,7 @@ export class RespDriver implements ProtocolDriver<ArgView> {
     this.client = new RespClient(view.stats.newClientId());
     this.clients = clientRegistry(view.stats);
     this.clients.add(this.client);
+    this.accounting = new RequestAccounting(view.stats, this.output);
   }
 
   get closeRequested(): boolean {
@@ -119,8 +121,10 @@ export class RespDriver implements ProtocolDriver<ArgView> {
   }
 
   execute(q: ArgView): void | Promise<void> {
-    // INFO commandstats / errorstats: calls, time, failed and rejected requests (accounting.ts).
-    return respAccounting(this.view.stats, this.output).request(q, () => this.executeRequest(q));
+    this.accounting.beginRequest();
+    const pending = this.executeRequest(q);
+    if (pending === undefined) return this.accounting.endRequest(q);
+    return pending.then(() => this.accounting.endRequest(q));
   }
 
   private executeRequest(q: ArgView): void | Promise<void> {
@@ -149,6 +153,13 @@ export class RespDriver implements ProtocolDriver<ArgView> {
   /** Run a command, dropping its reply while CLIENT REPLY is OFF or SKIPs this one. */
   private withReplyMode(db: Database, ctx: RespContext, q: ArgView): void | Promise<void> {
     const client = this.client;
+    if (client.replyMode === 'on' && !client.skipNext) {
+      // The usual case, without the closure the silent modes need: only CLIENT REPLY SKIP
+      // (run by this very command) has anything to settle afterwards.
+      const pending = this.process(db, ctx, q);
+      if (pending === undefined) return this.armSkip();
+      return pending.then(() => this.armSkip());
+    }
     const silent = client.replyMode === 'off' || client.skipNext;
     client.skipNext = false;
     client.replyTurnedOn = false;
@@ -156,15 +167,20 @@ export class RespDriver implements ProtocolDriver<ArgView> {
     const pending = this.process(db, ctx, q);
     const settle = (from: number): void => {
       if (silent && !client.replyTurnedOn) this.output.rewind(from);
-      if (client.replyMode === 'skip') {
-        client.replyMode = 'on';
-        client.skipNext = true;
-      }
+      this.armSkip();
     };
     if (pending === undefined) return settle(mark);
     if (silent) this.output.rewind(mark);
     // The connection sends what is pending before it waits: the reply starts at 0 then.
     return pending.then(() => settle(0));
+  }
+
+  /** After CLIENT REPLY SKIP: replies are on again, but the next command's is dropped. */
+  private armSkip(): void {
+    const client = this.client;
+    if (client.replyMode !== 'skip') return;
+    client.replyMode = 'on';
+    client.skipNext = true;
   }
 
   private process(db: Database, ctx: RespContext, q: ArgView): void | Promise<void> {
@@ -198,9 +214,9 @@ export class RespDriver implements ProtocolDriver<ArgView> {
       // A connection closed while held runs nothing (Redis frees a postponed client's command).
       return this.clients.whenUnpaused().then(() => (this.gone ? undefined : this.process(db, ctx, q)));
     }
-    client.lastCommandAtMs = Date.now();
     client.lastCommand = entry.fullName;
     if (multi !== null && !kRunInMulti.has(entry)) {
+      client.lastCommandAtMs = Date.now();
       const queued = copyCommand(q);
       multi.queued.push(queued);
       multi.bytes += queued.buffer.length;
@@ -218,20 +234,36 @@ export class RespDriver implements ProtocolDriver<ArgView> {
     this.output.error(text);
   }
 
+  /** Run a command (also each command EXEC runs), counted in INFO commandstats. */
   private run(ctx: RespContext, entry: CommandEntry, q: ArgView): void | Promise<void> {
-    return respAccounting(this.view.stats, this.output).run(entry.fullName, () => this.runCommand(ctx, entry, q));
-  }
-
-  private runCommand(ctx: RespContext, entry: CommandEntry, q: ArgView): void | Promise<void> {
     const name = entry.fullName;
+    const tracker = this.accounting.tracker;
+    tracker.begin(name);
+    // The idle time of CLIENT LIST, from the clock reading the run just took.
+    this.client.lastCommandAtMs = kTimeOriginMs + tracker.startedMs;
+    let pending: void | Promise<void>;
     try {
-      const pending = (entry.run as NonNullable<CommandEntry['run']>)(ctx, q);
-      if (pending === undefined) return undefined;
-      return pending.catch((error: unknown) => ctx.fail(error, name));
+      pending = (entry.run as NonNullable<CommandEntry['run']>)(ctx, q);
     } catch (error) {
-      ctx.fail(error, name);
+      // ctx.fail rethrows what is not a reply (an InvariantError stops the process): the run still ends.
+      try {
+        ctx.fail(error, name);
+      } finally {
+        tracker.end(name);
+      }
       return undefined;
     }
+    if (pending === undefined) return tracker.end(name);
+    return pending.then(
+      () => tracker.end(name),
+      (error: unknown) => {
+        try {
+          ctx.fail(error, name);
+        } finally {
+          tracker.end(name);
+        }
+      },
+    );
   }
 
   /** A queued command at EXEC: checked when it was queued; runs now, in this turn. */

@@ -11,7 +11,7 @@
 
 import type { Database } from '../../database.js';
 import type { ServerStats } from '../stats.js';
-import { configValue } from './config.js';
+import { maxmemoryBytes } from './config.js';
 
 export const kOomText = "OOM command not allowed when used memory > 'maxmemory'.";
 /** How stale the measured memory may be (Redis measures per command; this is cheap enough). */
@@ -21,7 +21,7 @@ const measured = new WeakMap<ServerStats, { atMs: number; bytes: number; limit: 
 
 /** Whether denyoom commands must be refused now. */
 export function overMaxmemory(db: Database, stats: ServerStats): boolean {
-  const limit = Number(configValue(stats, 'maxmemory'));
+  const limit = maxmemoryBytes(stats);
   if (limit === 0) return false;
   const now = performance.now();
   let sample = measured.get(stats);

@@ -257,6 +257,34 @@ describe('INCR family and INCRBYFLOAT', () => {
     expect(await errorOf(r.incrbyfloat('hash', 1))).toBe(kWrongType);
   });
 
+  it('INCR reads counters as Redis does on both sides of the 15-digit fast path', async () => {
+    // Up to 15 digits the value is added as a double; past that, as a 64-bit integer.
+    await r.set('c', '999999999999999');
+    expect(await r.incr('c')).toBe(1_000_000_000_000_000);
+    expect(await r.get('c')).toBe('1000000000000000');
+    expect(await r.call('INCR', 'c')).toBe(1_000_000_000_000_001);
+    await r.set('c', '-999999999999999');
+    expect(await r.decr('c')).toBe(-1_000_000_000_000_000);
+    await r.set('c', '9223372036854775806');
+    // ioredis reads integer replies as doubles: the stored text is the exact check.
+    await r.call('INCRBY', 'c', '1');
+    expect(await r.get('c')).toBe('9223372036854775807');
+    expect(await errorOf(r.incr('c'))).toBe('ERR increment or decrement would overflow');
+    // A delta too big for the fast path on a small value still adds exactly.
+    await r.set('c', '5');
+    await r.call('INCRBY', 'c', '9007199254740993');
+    expect(await r.get('c')).toBe('9007199254740998');
+    // string2ll's rules: no leading zeros, no "-0", no sign alone, no empty value, no '+'.
+    for (const bad of ['007', '-0', '-', '', '+5', '1e3', '12 ']) {
+      await r.set('c', bad);
+      expect(await errorOf(r.incr('c')), JSON.stringify(bad)).toBe(kNotInteger);
+      expect(await r.get('c')).toBe(bad);
+    }
+    await r.set('c', '0');
+    expect(await r.decrby('c', 3)).toBe(-3);
+    expect(await r.get('c')).toBe('-3');
+  });
+
   it("INCRBYFLOAT computes as Redis's long double and prints 17 fractional digits, trimmed", async () => {
     expect(await r.incrbyfloat('f', '10.5')).toBe('10.5');
     expect(await r.incrbyfloat('f', '0.1')).toBe('10.6');

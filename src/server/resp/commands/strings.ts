@@ -270,11 +270,51 @@ const setrange: RespCommand = (ctx, q) => {
 
 // ------------------------------------------------------------ counters
 
+/** Decimal texts of up to 15 digits are exact doubles: counters that small skip BigInt. */
+const kSmallIntDigitsMax = 15;
+/** A delta this small added to a 15-digit value stays exact (below 2^53). */
+const kSmallDeltaMax = 2 ** 52;
+/** Where INCR writes the new value's digits: reused, never held past the table write. */
+const incrScratch = Buffer.alloc(24);
+
+/**
+ * The value of `length` bytes at `offset` as Redis's string2ll reads it, when it has at most
+ * kSmallIntDigitsMax digits; NaN for anything else (a longer number, or not a number: the
+ * caller's exact path judges those).
+ */
+function smallIntAt(bytes: Uint8Array, offset: number, length: number): number {
+  const end = offset + length;
+  let i = offset;
+  const negative = bytes[i] === 0x2d;
+  if (negative) i++;
+  const digits = end - i;
+  if (digits === 0 || digits > kSmallIntDigitsMax) return Number.NaN;
+  // No leading zero, no "-0": only "0" itself starts with one.
+  if (bytes[i] === 0x30) return digits === 1 && !negative ? 0 : Number.NaN;
+  let value = 0;
+  for (; i < end; i++) {
+    const digit = (bytes[i] as number) - 0x30;
+    if (digit < 0 || digit > 9) return Number.NaN;
+    value = value * 10 + digit;
+  }
+  return negative ? -value : value;
+}
+
 function incrementBy(ctx: RespContext, q: ArgView, delta: bigint): void {
   const t = ctx.table();
   t.checkWritable();
+  const found = t.getRange(q.buffer, q.offset(1), q.length(1));
+  const small = found ? smallIntAt(valueView.bytes, valueView.offset, valueView.length) : 0;
+  if (!Number.isNaN(small) && delta >= -kSmallDeltaMax && delta <= kSmallDeltaMax) {
+    // The common case, exact in doubles: no BigInt, no string, no copy of the old value.
+    const next = small + Number(delta);
+    const length = incrScratch.write(String(next), 0, 'latin1');
+    t.writeRange('upsert', q.buffer, q.offset(1), q.length(1), incrScratch, 0, length, kKeepExpiry);
+    ctx.w.integer(next);
+    return;
+  }
   let current = 0n;
-  if (t.getRange(q.buffer, q.offset(1), q.length(1))) {
+  if (found) {
     // An int64 has at most 20 characters: a longer value is refused without copying it.
     const parsed = valueView.length > kInt64TextMaxBytes ? null : parseInt64(copyView().toString('latin1'));
     if (parsed === null) throw fail(RespText.notInteger);
