@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `frostkv` command: `frostkv [serve] [flags]` (the default), `frostkv snapshots
- * list|verify|restore`, `--help`, `--version`.
+ * list|verify|restore`, their cluster forms (`snapshots create|list|restore` with --hosts /
+ * --name, src/cli/cluster.ts), `--help`, `--version`.
  *
  * Guarantees: configuration problems print every problem with its key path and exit 2;
  * commands exit 0 on success and 1 on failure; `serve` exits 3 when the user gave up on the
@@ -12,11 +13,14 @@
 import { helpText, isConfigError, loadConfig, readOpenFilesLimit } from '../config/load.js';
 import { kVersion } from '../version.js';
 import { listSnapshots, restoreSnapshot, verifySnapshot } from './snapshots.js';
+import { isClusterCommandLine, parseClusterCommand, runClusterCommand } from './cluster.js';
+import { isFrostError, ErrorCode } from '../util/errors.js';
 import { serve } from './serve.js';
 
 export const kExitUsage = 2;
 
 async function main(argv: readonly string[]): Promise<number> {
+  if (isClusterCommandLine(argv)) return clusterMain(argv);
   let loaded;
   try {
     loaded = loadConfig({ argv, env: process.env, cwd: process.cwd(), openFilesLimit: readOpenFilesLimit() });
@@ -42,6 +46,19 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'serve':
       return serve(loaded);
   }
+}
+
+/** `frostkv snapshots create|list|restore` across shards (src/cli/cluster.ts): its own flags, the same exit codes. */
+async function clusterMain(argv: readonly string[]): Promise<number> {
+  let command;
+  try {
+    command = parseClusterCommand(argv, process.env, process.cwd());
+  } catch (error) {
+    if (!isFrostError(error, ErrorCode.configUsage)) throw error;
+    process.stderr.write(`frostkv: ${error.message}\n(see frostkv snapshots --help)\n`);
+    return kExitUsage;
+  }
+  return runClusterCommand(command);
 }
 
 main(process.argv.slice(2)).then(

@@ -205,7 +205,8 @@ function parsePositionals(positionals: readonly string[], reading: SourceReading
   const command = second === undefined ? undefined : kSnapshotCommands[second];
   if (command === undefined) {
     const what = second === undefined ? 'needs a subcommand' : `has no subcommand \`${second}\``;
-    reading.problems.push(usage(`\`frostkv snapshots\` ${what}: expected \`list\`, \`verify DIR\` or \`restore DIR\``));
+    const where = second === 'create' ? ' (`frostkv snapshots create --hosts H:P,... --name NAME` must start the command line)' : '';
+    reading.problems.push(usage(`\`frostkv snapshots\` ${what}: expected \`list\`, \`verify DIR\`, \`restore DIR\` or \`create --hosts H:P,... --name NAME\`${where}`));
     return { command: 'snapshots-list', dir: null };
   }
   if (command === 'snapshots-list') {

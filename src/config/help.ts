@@ -85,8 +85,8 @@ function mainHelp(): string {
   out.push('Usage:');
   out.push('  frostkv [serve] [OPTIONS]');
   out.push(`${kIndent}Run the server. \`serve\` is the default command.`);
-  out.push('  frostkv snapshots list|verify|restore ...');
-  out.push(`${kIndent}Offline snapshot commands; see \`frostkv snapshots --help\`.`);
+  out.push('  frostkv snapshots list|verify|restore|create ...');
+  out.push(`${kIndent}Offline snapshot commands and cluster-wide named snapshots; see \`frostkv snapshots --help\`.`);
   out.push('  frostkv -h | --help');
   out.push('  frostkv -v | --version');
   out.push('');
@@ -144,7 +144,8 @@ function mainHelp(): string {
 
 function snapshotsHelp(): string {
   const out: string[] = [];
-  out.push('frostkv snapshots: offline snapshot commands (run them while the server is stopped).');
+  out.push('frostkv snapshots: offline snapshot commands (run them while the server is stopped),');
+  out.push('and cluster-wide named snapshots across shards.');
   out.push('');
   out.push('Usage:');
   out.push('  frostkv snapshots list [--data-dir DIR] [-c FILE]');
@@ -153,6 +154,14 @@ function snapshotsHelp(): string {
   out.push(wrap('Check the save folder DIR completely: its manifest and every listed file\'s size, record count and checksum. Exits non-zero naming the first file that fails.', kIndent));
   out.push('  frostkv snapshots restore DIR [--data-dir DIR] [-c FILE]');
   out.push(wrap('Verify DIR, move the live save DATA/ks to DATA/backups/<YYYYMMDD-HHMMSS>, and install DIR as the live save, atomically. The server must be stopped (the data directory lock is taken).', kIndent));
+  out.push('');
+  out.push('Across shards (for example frostkv shards behind twemproxy):');
+  out.push('  frostkv snapshots create --hosts H:P,H:P,... --name NAME [--password P] [--timeout SECONDS]');
+  out.push(wrap("Send MKSNAP NAME to every shard's RESP address (the host:port a nutcracker YAML lists) at once and print one line per shard. Exits 0 only when every shard took it; the shards that did keep their snapshot when others fail, and the output names the command that completes the set. Each shard's snapshot is an exact cut of that shard; the cuts are not one instant across shards. --password (or FROSTKV_PASSWORD) is sent as RESP AUTH first; --timeout bounds each shard's reply (default 600 s; connecting 5 s).", kIndent));
+  out.push('  frostkv snapshots list --hosts H:P,H:P,... [--password P] [--timeout SECONDS]');
+  out.push(wrap('Ask every shard for LSSNAP and print which shard holds which named snapshot, marking names missing on some shard INCOMPLETE. Exits 1 when a shard could not be asked. Without --hosts, list is the local listing above.', kIndent));
+  out.push('  frostkv snapshots restore --name NAME --data-dirs D1,D2,...');
+  out.push(wrap("With every shard stopped and its data directory on this machine: take every data directory's lock, verify every shard's D/rsnap/NAME, and only when all of that succeeds restore each shard from its own rsnap/NAME as above; otherwise nothing changes on any shard. On separate machines, run `frostkv snapshots restore D/rsnap/NAME --data-dir D` (or start with --restore) on each.", kIndent));
   out.push('');
   out.push('Options:');
   out.push('  --data-dir DIR');

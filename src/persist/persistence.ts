@@ -31,7 +31,7 @@ import type { TaskRunner } from './worker-pool.js';
 import type { FaultPlan, FsFailureInfo } from './fs-seam.js';
 import type { TaskResult, RecoverReport } from './commit.js';
 import type { DecodeResult, DecodeTask } from './decode.js';
-import type { SnapshotListing } from './dirs.js';
+import type { SaveListing, SnapshotListing } from './dirs.js';
 import { acquireDataDirLock, type DataDirLock } from './lock.js';
 import { resolveNamedSnapshotTarget } from './rsnap-target.js';
 import { ensureDataDir } from './data-dir.js';
@@ -665,6 +665,19 @@ export class Persistence {
     const usage = (await this.pool.run({ kind: 'diskUsage', dir: this.dataDir })) as TaskResult<{ bytes: number }>;
     if (!usage.ok) throw new FrostError(ErrorCode.io, describeFailure(usage.failure));
     return usage.bytes;
+  }
+
+  /**
+   * The names under rsnap/ that hold a complete save (RESP LSSNAP), in name order: the listing
+   * `frostkv snapshots list` prints (the findSaves task), keeping the named saves whose
+   * MANIFEST, written last, reads back. Runs in a worker, so the event loop never waits on it.
+   */
+  async namedSnapshots(): Promise<string[]> {
+    const found = (await this.pool.run({ kind: 'findSaves', dataDir: this.dataDir })) as TaskResult<{ saves: SaveListing[] }>;
+    if (!found.ok) throw new FrostError(ErrorCode.io, describeFailure(found.failure));
+    const prefix = `${kRsnapDirName}/`;
+    const names = found.saves.filter((save) => save.kind === 'named' && save.manifest !== null).map((save) => save.location.slice(prefix.length));
+    return names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
   // ------------------------------------------------------------ shutdown

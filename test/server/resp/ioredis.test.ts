@@ -110,6 +110,8 @@ const kCovered = [
   // Hashes (hashes.test.ts).
   'HSET', 'HSETNX', 'HMSET', 'HGET', 'HMGET', 'HGETALL', 'HKEYS', 'HVALS', 'HDEL', 'HEXISTS', 'HLEN', 'HSTRLEN',
   'HINCRBY', 'HINCRBYFLOAT', 'HSCAN', 'HRANDFIELD',
+  // Snapshots (test/cli/cluster-resp.test.ts).
+  'MKSNAP', 'LSSNAP',
 ];
 
 describe('RESP via ioredis: commands', () => {

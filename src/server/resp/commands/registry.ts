@@ -9,6 +9,7 @@ import { kHashCommands } from './hashes.js';
 import { kKeyspaceCommands } from './keyspace.js';
 import { kMemoryCommands } from './memory.js';
 import { kServerCommands } from './server.js';
+import { kSnapshotCommands } from './snapshots.js';
 import { kStringCommands } from './strings.js';
 import { CommandTable, type CommandEntry } from './table.js';
 import { kTransactionCommands } from './transactions.js';
@@ -21,6 +22,7 @@ export const kCommandTable = new CommandTable([
   kTransactionCommands,
   kConnectionCommands,
   kServerCommands,
+  kSnapshotCommands,
   kMemoryCommands,
 ]);
 
