@@ -11,7 +11,8 @@
  * Scenarios (one JSON line each on stdout; notes on stderr):
  *   env, peer              machine and commit; whether Redis is installed/running
  *   bulk-load              loading the keys (frostkv handle.set loop; Redis pipelined SETs)
- *   snapshot-named         db.snapshot(name) duration and MB/s vs BGSAVE
+ *   snapshot-named         db.snapshot(name) duration and MB/s vs BGSAVE; with save-live, the
+ *                          save folder's bytes on disk vs dump.rdb's (folderVsRedisDump)
  *   save-live              db.save() duration and MB/s vs BGSAVE, plus the main-thread stall
  *                          from the call until the event loop turns again
  *   cut-pause              SaveReport.cutPauseMs vs Redis latest_fork_usec
@@ -33,7 +34,7 @@
  * deleted at the end.
  */
 
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
@@ -138,6 +139,17 @@ interface SaveFigures {
   delay: DelayFigures;
   /** For live saves: from the db.save() call until a setImmediate queued after it runs. */
   startStallMs: number | null;
+  /** Bytes of every file in the save folder on disk (data files and MANIFEST). */
+  folderBytes: number;
+}
+
+/** Bytes of every file under `dir` (what the save costs on disk, compared with dump.rdb). */
+function folderBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += statSync(join(entry.parentPath, entry.name)).size;
+  }
+  return total;
 }
 
 async function frostNamedSnapshot(db: Database, name: string): Promise<SaveFigures> {
@@ -147,11 +159,12 @@ async function frostNamedSnapshot(db: Database, name: string): Promise<SaveFigur
   const wallMs = performance.now() - started;
   const delay = stop();
   if (result.code !== 'ok' || result.report === null) throw new Error(`named snapshot ${name} failed: ${result.code} ${result.message}`);
+  const bytes = result.path === null ? 0 : folderBytes(result.path);
   if (result.path !== null) rmSync(result.path, { recursive: true, force: true });
-  return { wallMs, report: result.report, delay, startStallMs: null };
+  return { wallMs, report: result.report, delay, startStallMs: null, folderBytes: bytes };
 }
 
-async function frostLiveSave(db: Database, handle: TableHandle): Promise<SaveFigures> {
+async function frostLiveSave(db: Database, handle: TableHandle, liveDir: string): Promise<SaveFigures> {
   // One real change, so the save is not skipped as "nothing changed".
   handle.set(key(0), kValueFillerB + key(0));
   const stop = startDelayMonitor();
@@ -163,7 +176,7 @@ async function frostLiveSave(db: Database, handle: TableHandle): Promise<SaveFig
   const wallMs = performance.now() - started;
   const delay = stop();
   if (!result.ok || result.report === null) throw new Error(`live save failed or was skipped: ${JSON.stringify(result.report?.failure ?? null)}`);
-  return { wallMs, report: result.report, delay, startStallMs };
+  return { wallMs, report: result.report, delay, startStallMs, folderBytes: folderBytes(liveDir) };
 }
 
 interface WindowFigures {
@@ -520,7 +533,7 @@ async function runSize(plan: SizePlan, redis: RedisInstallation | null, mode: Be
       const redisFirst = round % 2 === 1;
       if (redisFirst && client !== null) bgsaves.push(await redisBgsave(client, redisDir));
       named.push(await frostNamedSnapshot(db, `bench-${round}`));
-      live.push(await frostLiveSave(db, handle));
+      live.push(await frostLiveSave(db, handle, join(frostDir, 'ks')));
       if (!redisFirst && client !== null) bgsaves.push(await redisBgsave(client, redisDir));
       const last = live[live.length - 1] as SaveFigures;
       const bg = bgsaves[bgsaves.length - 1];
@@ -552,6 +565,10 @@ async function runSize(plan: SizePlan, redis: RedisInstallation | null, mode: Be
         redisDurationMs: redisSaveMs ?? undefined,
         redisLastBgsaveTimeSec: bgsaves.length > 0 ? median(bgsaves.map((b) => b.lastBgsaveTimeSec)) : undefined,
         redisDumpBytes: redisDumpBytes ?? undefined,
+        // Issue 13's goal: a save folder no larger than Redis's dump.rdb of the same keys.
+        folderBytes: median(figures.map((f) => f.folderBytes)),
+        folderVsRedisDump: redisDumpBytes === null ? undefined : ratio(median(figures.map((f) => f.folderBytes)), redisDumpBytes),
+        sizeGoalMet: redisDumpBytes === null ? undefined : median(figures.map((f) => f.folderBytes)) <= redisDumpBytes,
         redisMbPerSec: redisSaveMs === null || redisDumpBytes === null ? undefined : redisDumpBytes / 1e6 / (redisSaveMs / 1000),
         redisKeysPerSec: redisSaveMs === null ? undefined : n / (redisSaveMs / 1000),
         ratio: redisSaveMs === null ? undefined : ratio(durationMs, redisSaveMs),

@@ -10,6 +10,11 @@
  *   or only verifying. Every result lists the file's blocks, so callers can check that a
  *   table's files cover the hash space (src/persist/checks.ts).
  * - Reads never run past the file's bytes, whatever they contain.
+ * - Format 3's frames are checked as they are read: a frame's header against what is left of
+ *   its block and file, an lz4 frame's decompressed size against its header (never more than
+ *   kFrameRawMaxBytes is asked of the codec), and its records against its end; every record
+ *   then passes the same checks as in formats 1 and 2. Only one decompressed frame is alive at
+ *   a time (segments copy what they keep).
  * - A file is decoded by the decoder of the version its header declares (one per entry of
  *   kReadableFormatVersions); any other version is refused naming the file and the versions
  *   this build reads. What a header, block or record is comes from src/persist/schema.ts.
@@ -42,11 +47,13 @@ import {
   kRecordTagReservedMask,
   kRecordTagTypeMask,
   parseBlockOrTrailerV1,
+  parseFrameHeaderV3,
   recordLayout,
   type BlockHeader,
   type RecordLayout,
 } from './schema.js';
 import { hashInBlock, type BlockList } from './checks.js';
+import { decompressFrame, kCodecNone } from './compress.js';
 
 export interface BuiltSegment {
   meta: SharedArrayBuffer;
@@ -190,8 +197,9 @@ type FileDecoder = (task: DecodeTask, bytes: Buffer, header: Record<string, unkn
  * error; a version outside the list never reaches this table (checkReadableVersion refuses it).
  */
 const kDecoders: { readonly [V in ReadableFormatVersion]: FileDecoder } = {
-  1: (task, bytes, header, headerEnd) => decodeBlocks(task, bytes, header, headerEnd, readRecordV1),
-  2: (task, bytes, header, headerEnd) => decodeBlocks(task, bytes, header, headerEnd, readRecordV2),
+  1: (task, bytes, header, headerEnd) => decodeBlocks(task, bytes, header, headerEnd, readRecordV1, readBodyV1),
+  2: (task, bytes, header, headerEnd) => decodeBlocks(task, bytes, header, headerEnd, readRecordV2, readBodyV1),
+  3: (task, bytes, header, headerEnd) => decodeBlocks(task, bytes, header, headerEnd, readRecordV2, readBodyV3),
 };
 
 function decodeFile(task: DecodeTask, seam: FsSeam): DecodedFile {
@@ -266,8 +274,8 @@ function readRecordV2(bytes: Buffer, at: number, end: number, layout: RecordLayo
   framed.end = at;
 }
 
-/** Blocks of records after the header, then the trailer, then nothing (formats 1 and 2). */
-function decodeBlocks(task: DecodeTask, bytes: Buffer, header: Record<string, unknown>, headerEnd: number, readRecord: RecordReader): Omit<DecodedFile, 'sizeBytes'> {
+/** Blocks of records after the header, then the trailer, then nothing (every format). */
+function decodeBlocks(task: DecodeTask, bytes: Buffer, header: Record<string, unknown>, headerEnd: number, readRecord: RecordReader, readBody: BodyReader): Omit<DecodedFile, 'sizeBytes'> {
   const file = task.file.path;
   checkFileHeaderV1(header, file, task);
   const layout = recordLayout(task.model);
@@ -288,7 +296,7 @@ function decodeBlocks(task: DecodeTask, bytes: Buffer, header: Record<string, un
     }
     const block = parsed.block;
     blockList.push(block.depth, block.prefix);
-    at = decodeBlock(task, bytes, at, block, layout, built, readRecord);
+    at = decodeBlock(task, bytes, at, block, { layout, built, readRecord, readBody });
     records += block.records;
     blocks++;
   }
@@ -296,16 +304,75 @@ function decodeBlocks(task: DecodeTask, bytes: Buffer, header: Record<string, un
   return { records, segments: built, blocks: blockList };
 }
 
+/** How the blocks of one file are read: its record framing and its block bodies. */
+interface BlockReading {
+  layout: RecordLayout;
+  built: BuiltSegment[];
+  readRecord: RecordReader;
+  readBody: BodyReader;
+}
+
+/**
+ * Reads the records of one block body from `at` (formats 1-2: the records; format 3: frames
+ * of records) into `sink`; returns where the body ends.
+ */
+type BodyReader = (task: DecodeTask, bytes: Buffer, at: number, block: BlockHeader, sink: RecordSink) => number;
+/** Reads `count` records from bytes [at, end) and returns where the last one ends. */
+type RecordSink = (bytes: Buffer, at: number, end: number, count: number, recordsBefore: number) => number;
+
 /** Read one block's records from `at` (building segments into `built`); returns the end. */
-function decodeBlock(task: DecodeTask, bytes: Buffer, at: number, block: BlockHeader, layout: RecordLayout, built: BuiltSegment[], readRecord: RecordReader): number {
+function decodeBlock(task: DecodeTask, bytes: Buffer, at: number, block: BlockHeader, reading: BlockReading): number {
+  const builder = task.build ? new BlockBuilder(block.depth, block.prefix) : null;
+  const sink: RecordSink = (source, from, end, count, before) => decodeRecords(task, source, from, end, count, before, block, builder, reading);
+  at = reading.readBody(task, bytes, at, block, sink);
+  if (builder !== null) {
+    for (const segment of builder.finish()) {
+      reading.built.push({
+        meta: segment.metaSab,
+        heap: segment.heapSab,
+        blobs: segment.blobs === null || segment.blobs.size === 0 ? null : [...segment.blobs],
+      });
+    }
+  }
+  return at;
+}
+
+/** Formats 1 and 2: the block's records follow its header directly. */
+function readBodyV1(_task: DecodeTask, bytes: Buffer, at: number, block: BlockHeader, sink: RecordSink): number {
+  return sink(bytes, at, bytes.length, block.records, 0);
+}
+
+/**
+ * Format 3: frames until the block's records are read. Each frame's records are read from the
+ * file's bytes (codec `none`) or from the frame decompressed (`lz4`), and must end exactly at
+ * the frame's end: a frame holds whole records, exactly `records` of them.
+ */
+function readBodyV3(task: DecodeTask, bytes: Buffer, at: number, block: BlockHeader, sink: RecordSink): number {
   const file = task.file.path;
-  const { depth, prefix, records: count } = block;
-  const end = bytes.length;
-  const builder = task.build ? new BlockBuilder(depth, prefix) : null;
+  let read = 0;
+  while (read < block.records) {
+    if (at >= bytes.length) throw new FormatError(file, 'block records', `block ${block.depth}/${block.prefix} says ${block.records} records, the file ends after ${read}`);
+    const next = readObject(bytes, at, file, 'frame header');
+    const frame = parseFrameHeaderV3(next.value, file, block.records - read, bytes.length - next.end);
+    at = next.end;
+    const stored = bytes.subarray(at, at + frame.storedBytes);
+    const raw = frame.codec === kCodecNone ? stored : decompressFrame(stored, frame.rawBytes, file);
+    const end = sink(raw, 0, raw.length, frame.records, read);
+    if (end !== raw.length) throw new FormatError(file, 'frame records', `a frame of block ${block.depth}/${block.prefix} holds ${raw.length - end} bytes after its ${frame.records} records`);
+    read += frame.records;
+    at += frame.storedBytes;
+  }
+  return at;
+}
+
+/** Decode `count` records from bytes [at, end) of one block (`before` records already read). */
+function decodeRecords(task: DecodeTask, bytes: Buffer, at: number, end: number, count: number, before: number, block: BlockHeader, builder: BlockBuilder | null, reading: BlockReading): number {
+  const file = task.file.path;
+  const { depth, prefix } = block;
   const nowMs = task.nowMs ?? 0;
   for (let r = 0; r < count; r++) {
-    if (at >= end) throw new FormatError(file, 'block records', `block ${depth}/${prefix} says ${count} records, the file ends after ${r}`);
-    readRecord(bytes, at, end, layout, file);
+    if (at >= end) throw new FormatError(file, 'block records', `block ${depth}/${prefix} says ${block.records} records, its bytes end after ${before + r}`);
+    reading.readRecord(bytes, at, end, reading.layout, file);
     at = framed.end;
     // Verifying checks every record's block too (a record outside its block loads wrongly).
     const hash = hashBytes(task.hashSeed, bytes, framed.keyOffset, framed.keyLength);
@@ -315,15 +382,6 @@ function decodeBlock(task: DecodeTask, bytes: Buffer, at: number, block: BlockHe
       continue;
     }
     builder.add(file, hash, bytes, framed.keyOffset, framed.keyLength, framed.valueOffset, framed.valueLength, framed.type, framed.expiresAtMs);
-  }
-  if (builder !== null) {
-    for (const segment of builder.finish()) {
-      built.push({
-        meta: segment.metaSab,
-        heap: segment.heapSab,
-        blobs: segment.blobs === null || segment.blobs.size === 0 ? null : [...segment.blobs],
-      });
-    }
   }
   return at;
 }

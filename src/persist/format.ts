@@ -27,13 +27,13 @@ export const kManifestFormat = 'frostkv-save';
  * may ignore, or new optional header keys, does not bump it. Readers refuse versions they do
  * not know.
  */
-export const kFormatVersion = 2;
+export const kFormatVersion = 3;
 /**
  * Every version this build reads. Readers dispatch on the version a manifest or data file
  * declares (src/persist/decode.ts keeps one decoder per entry; its type makes a missing one a
  * compile error); a new version is added here, never swapped for the old one.
  */
-export const kReadableFormatVersions = [1, 2] as const;
+export const kReadableFormatVersions = [1, 2, 3] as const;
 export type ReadableFormatVersion = (typeof kReadableFormatVersions)[number];
 export const kDataFileExtension = '.fkv';
 export const kManifestChecksumPrefix = '#crc32:';

@@ -18,6 +18,12 @@
  *                     the MessagePack array itself; every other type: bin (the stored bytes)
  *   expiry            uint 64 (0xcf + 8 bytes big-endian): ms since the epoch
  *
+ * Format 3 has format 2's maps and records (header `version: 3`), but a block's records are
+ * stored in frames: after the block header come frame header maps {codec, records, rawBytes,
+ * storedBytes}, each followed by `storedBytes` bytes that hold (raw, or compressed by `codec`,
+ * src/persist/compress.ts) `rawBytes` bytes of exactly `records` format-2 records; the frames of
+ * a block hold its `records` records in all, and no frame is empty.
+ *
  * Guarantees:
  * - The builders return maps with format 1's keys in format 1's order, so msgpackr packs them
  *   to the bytes format-1 writers always wrote (test/persist/golden.test.ts holds a save made
@@ -32,6 +38,7 @@ import type { ElementKind } from '../engine/list.js';
 import { isListModel, type TableModel } from '../engine/model.js';
 import { kBlockDepthMax } from '../table/coverage.js';
 import { FormatError } from './format.js';
+import { kCodecNone, kFrameCodecs, type FrameCodec } from './compress.js';
 
 /** The `format` of every data file's header, whatever its version. */
 export const kDataFileFormat = 'frostkv-data';
@@ -122,6 +129,28 @@ export function fileHeaderV2(fields: FileHeaderFields): Record<string, unknown> 
 
 export const kWriterSchemaV2: WriterSchema<2> = { version: 2, fileHeader: fileHeaderV2, blockHeader: blockHeaderV1, trailer: trailerV1 };
 
+// ---- format 3: a block's records are stored in frames, each raw or compressed ----
+
+export interface FrameHeader {
+  codec: FrameCodec;
+  /** Records in the frame (at least 1). */
+  records: number;
+  /** Bytes of the frame's records once decompressed. */
+  rawBytes: number;
+  /** Bytes that follow the frame header (equal to rawBytes for codec `none`). */
+  storedBytes: number;
+}
+
+export function fileHeaderV3(fields: FileHeaderFields): Record<string, unknown> {
+  return { ...fileHeaderV1(fields), version: 3 };
+}
+
+export function frameHeaderV3(frame: FrameHeader): Record<string, unknown> {
+  return { codec: frame.codec, records: frame.records, rawBytes: frame.rawBytes, storedBytes: frame.storedBytes };
+}
+
+export const kWriterSchemaV3: WriterSchema<3> = { version: 3, fileHeader: fileHeaderV3, blockHeader: blockHeaderV1, trailer: trailerV1 };
+
 // ---- reading ----
 
 export function isMap(value: unknown): value is Record<string, unknown> {
@@ -164,4 +193,19 @@ export function parseBlockOrTrailerV1(value: unknown, file: string): { block: Bl
     throw new FormatError(file, 'block header', 'bad depth, prefix or record count');
   }
   return { block: { depth, prefix, records } };
+}
+
+/**
+ * A format-3 frame header, checked against what is left of its block (`recordsLeft`) and of
+ * the file (`bytesLeft`): a frame never holds more records than its block has left, nor more
+ * bytes than the file.
+ */
+export function parseFrameHeaderV3(value: unknown, file: string, recordsLeft: number, bytesLeft: number): FrameHeader {
+  if (!isMap(value)) throw new FormatError(file, 'frame header', 'not a map');
+  const { codec, records, rawBytes, storedBytes } = value;
+  if (typeof codec !== 'string' || !(kFrameCodecs as readonly string[]).includes(codec)) throw new FormatError(file, 'frame header', `unknown codec ${JSON.stringify(codec)}`);
+  if (!isCount(records) || records === 0 || records > recordsLeft) throw new FormatError(file, 'frame header', `bad record count ${String(records)} (${recordsLeft} left in the block)`);
+  if (!isCount(rawBytes) || !isCount(storedBytes) || storedBytes > bytesLeft) throw new FormatError(file, 'frame header', 'bad sizes, or more bytes than the file holds');
+  if (codec === kCodecNone && storedBytes !== rawBytes) throw new FormatError(file, 'frame header', `a raw frame stores ${storedBytes} bytes but says ${rawBytes}`);
+  return { codec: codec as FrameCodec, records, rawBytes, storedBytes };
 }

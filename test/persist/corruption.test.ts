@@ -6,6 +6,11 @@ import { createWorkerPool, type WorkerPool } from '../../src/persist/worker-pool
 import { verifySave } from '../../src/persist/restore.js';
 import { withSeed, type Rng } from '../support/random.js';
 import { tempDir } from '../support/tmp.js';
+import { frameSpans, type FrameSpan } from '../support/frames.js';
+import { pack } from 'msgpackr';
+import { decodeTask, type DecodeResult } from '../../src/persist/decode.js';
+import { crc32Hex, parseManifest, serializeManifest, type Manifest } from '../../src/persist/format.js';
+import { crc32 } from 'node:zlib';
 
 let pool: WorkerPool;
 let base: string;
@@ -125,5 +130,141 @@ describe('corruption', () => {
       expect.objectContaining({ code: 'ERR_RESTORE_REFUSED', message: expect.stringContaining(victim) }),
     );
     expect(filesUnder(dir)).toEqual(before);
+  });
+});
+
+// ---- format 3: frames damaged in ways the file's crc32 cannot see ----
+
+/**
+ * A copy of `base` whose data file `path` holds `bytes`, with the manifest's size and crc32
+ * for it rewritten to match: what a writer bug (or a crc32 collision) would leave, so that the
+ * decoder's own checks of frames are what must refuse it.
+ */
+function copyWithFile(path: string, bytes: Buffer): { dir: string; manifest: Manifest } {
+  const dir = join(tempDir(), 'copy');
+  cpSync(base, dir, { recursive: true });
+  writeFileSync(join(dir, path), bytes);
+  const manifest = parseManifest(readFileSync(join(dir, 'MANIFEST')), 'MANIFEST');
+  for (const space of manifest.keyspaces) {
+    for (const table of space.tables) {
+      for (const file of table.files) {
+        if (file.path !== path) continue;
+        file.sizeBytes = bytes.length;
+        file.crc32 = crc32Hex(crc32(bytes));
+      }
+    }
+  }
+  writeFileSync(join(dir, 'MANIFEST'), serializeManifest(manifest));
+  return { dir, manifest };
+}
+
+/** Decode (build or verify) one file of a save in this thread, as a worker would. */
+function decodeIn(dir: string, manifest: Manifest, path: string, build: boolean): DecodeResult {
+  for (const space of manifest.keyspaces) {
+    for (const table of space.tables) {
+      const file = table.files.find((entry) => entry.path === path);
+      if (file === undefined) continue;
+      return decodeTask({ kind: 'decode', dir, keyspace: space.name, table: table.name, model: table.model, hashSeed: table.hashSeed, file, build, nowMs: Date.now(), faults: null });
+    }
+  }
+  throw new Error(`${path} is not in the manifest`);
+}
+
+const kDefaultFile = 'default/default/part-00000.fkv';
+
+function firstLz4Frame(bytes: Buffer): FrameSpan {
+  const span = frameSpans(bytes).find((candidate) => candidate.frame.codec === 'lz4' && candidate.frame.storedBytes > 64);
+  if (span === undefined) throw new Error('no lz4 frame in the file');
+  return span;
+}
+
+function expectRefused(result: DecodeResult, check: RegExp): void {
+  expect(result.ok).toBe(false);
+  if (result.ok) return;
+  expect(result.failure.code).toBe('ERR_CORRUPT_SAVE');
+  expect(result.failure.message).toContain(kDefaultFile);
+  expect(result.failure.message).toMatch(check);
+}
+
+describe('corruption of format-3 frames', () => {
+  it('a flipped byte inside an lz4 frame is refused by verify and by the load (checksum), naming the file', async () => {
+    const bytes = readFileSync(join(base, kDefaultFile));
+    const span = firstLz4Frame(bytes);
+    flip(bytes, span.at + (span.frame.storedBytes >> 1));
+    const copy = join(tempDir(), 'copy');
+    cpSync(base, copy, { recursive: true });
+    writeFileSync(join(copy, kDefaultFile), bytes);
+    const report = await verifySave(pool, copy);
+    expect(report.ok).toBe(false);
+    expect(report.problems.some((problem) => problem.message.includes(kDefaultFile) && /checksum/.test(problem.message))).toBe(true);
+    const dir = tempDir();
+    cpSync(copy, join(dir, 'ks'), { recursive: true });
+    await expect(open({ server: { dataDir: dir } })).rejects.toThrow(expect.objectContaining({ code: 'ERR_CORRUPT_SAVE', message: expect.stringContaining(kDefaultFile) }));
+  });
+
+  it('flipped bytes inside lz4 frames that the crc32 misses are refused as corrupt or load, never crash', async () => {
+    await withSeed((rng) => {
+      const original = readFileSync(join(base, kDefaultFile));
+      const spans = frameSpans(original).filter((span) => span.frame.codec === 'lz4');
+      expect(spans.length).toBeGreaterThan(1);
+      let refused = 0;
+      for (let trial = 0; trial < 40; trial++) {
+        const bytes = Buffer.from(original);
+        const span = spans[rng.int(spans.length)] as FrameSpan;
+        // Past the size prefix: the lz4 block itself.
+        const at = span.at + 4 + rng.int(span.frame.storedBytes - 4);
+        bytes[at] = (bytes[at] as number) ^ (1 + rng.int(255));
+        const { dir, manifest } = copyWithFile(kDefaultFile, bytes);
+        const result = decodeIn(dir, manifest, kDefaultFile, trial % 2 === 0);
+        if (!result.ok) {
+          expect(result.failure.code).toBe('ERR_CORRUPT_SAVE');
+          expect(result.failure.message).toContain(kDefaultFile);
+          refused++;
+        }
+      }
+      // Most flips break the lz4 stream, a record's framing or its block (a flipped literal in a
+      // value is what only the crc32 catches).
+      expect(refused).toBeGreaterThan(10);
+    });
+  });
+
+  it('a block truncated inside an lz4 frame is refused (frame header: more bytes than the file holds)', () => {
+    const original = readFileSync(join(base, kDefaultFile));
+    const span = firstLz4Frame(original);
+    const { dir, manifest } = copyWithFile(kDefaultFile, original.subarray(0, span.at + (span.frame.storedBytes >> 1)));
+    for (const build of [false, true]) expectRefused(decodeIn(dir, manifest, kDefaultFile, build), /frame header failed: .*more bytes than the file holds/);
+  });
+
+  it('a frame whose uncompressed size is wrong is refused, in its header or in its lz4 block', async () => {
+    const original = readFileSync(join(base, kDefaultFile));
+    const span = firstLz4Frame(original);
+    const header = pack({ ...span.frame, rawBytes: span.frame.rawBytes + 1 });
+    const wrongHeader = Buffer.concat([original.subarray(0, span.headerAt), header, original.subarray(span.at)]);
+    const wrongBoth = Buffer.from(wrongHeader);
+    wrongBoth.writeUInt32LE(span.frame.rawBytes + 1, span.headerAt + header.length);
+    const wrongPrefix = Buffer.from(original);
+    wrongPrefix.writeUInt32LE(span.frame.rawBytes - 1, span.at);
+    for (const [bytes, check] of [
+      [wrongHeader, /frame size failed: the lz4 block does not say/],
+      [wrongPrefix, /frame size failed: the lz4 block does not say/],
+      [wrongBoth, /frame (size|decompression) failed/],
+    ] as const) {
+      const { dir, manifest } = copyWithFile(kDefaultFile, bytes);
+      for (const build of [false, true]) expectRefused(decodeIn(dir, manifest, kDefaultFile, build), check);
+      const dataDir = tempDir();
+      cpSync(dir, join(dataDir, 'ks'), { recursive: true });
+      await expect(open({ server: { dataDir } })).rejects.toThrow(expect.objectContaining({ code: 'ERR_CORRUPT_SAVE', message: expect.stringMatching(check) }));
+    }
+  });
+
+  it('a frame whose record count is wrong is refused: bytes left after its records, or more records than its block', () => {
+    const original = readFileSync(join(base, kDefaultFile));
+    const span = firstLz4Frame(original);
+    for (const [records, check] of [[span.frame.records - 1, /frame records failed: .*bytes after its/], [span.frame.records + 1, /frame header failed: bad record count/]] as const) {
+      const header = pack({ ...span.frame, records });
+      const bytes = Buffer.concat([original.subarray(0, span.headerAt), header, original.subarray(span.at)]);
+      const { dir, manifest } = copyWithFile(kDefaultFile, bytes);
+      expectRefused(decodeIn(dir, manifest, kDefaultFile, false), check);
+    }
   });
 });

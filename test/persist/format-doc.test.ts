@@ -5,12 +5,15 @@ import { crc32 } from 'node:zlib';
 import { unpackMultiple } from 'msgpackr';
 import { open } from '../../src/database.js';
 import { tempDir } from '../support/tmp.js';
+import { flattenFrames } from '../support/frames.js';
 
 /**
  * A reader written only from docs/format.md (no frostkv code): if the format drifts from the
  * document, this test fails.
  */
 const expiries = new Map<string, number>();
+/** Format-3 frames seen, by codec. */
+const framesSeen = { none: 0, lz4: 0 };
 
 /** "Hash values": 0x00, u16 count, (u16 length, field, u16 length, value)...; or 0x01, u32 id. */
 function readHashAsDocumented(bytes: Buffer, table: string): Map<string, string> | string {
@@ -44,7 +47,11 @@ function readSaveAsDocumented(dir: string): Map<string, Map<string, unknown>> {
         const bytes = readFileSync(join(dir, file.path));
         expect(bytes.length).toBe(file.sizeBytes);
         expect(crc32(bytes).toString(16).padStart(8, '0')).toBe(file.crc32);
-        const objects = unpackMultiple(bytes) as unknown[];
+        // Version 3: each block's frames, decompressed, are the records of version 2.
+        const flat = flattenFrames(bytes);
+        framesSeen.none += flat.frames.none;
+        framesSeen.lz4 += flat.frames.lz4;
+        const objects = unpackMultiple(flat.bytes) as unknown[];
         const header = objects[0] as Record<string, unknown>;
         expect(header.format).toBe('frostkv-data');
         expect(header.version).toBe(manifest.formatVersion);
@@ -54,8 +61,8 @@ function readSaveAsDocumented(dir: string): Map<string, Map<string, unknown>> {
           const block = objects[i++] as Record<string, unknown>;
           if (block.end === true) break;
           for (let r = 0; r < (block.records as number); r++) {
-            // Version 2: a tag (type in bits 0-2, bit 3: an expiry time follows the value).
-            const tag = header.version === 2 ? (objects[i++] as number) : 0;
+            // Versions 2 and 3: a tag (type in bits 0-2, bit 3: an expiry time follows the value).
+            const tag = (header.version as number) >= 2 ? (objects[i++] as number) : 0;
             expect(tag & 0xf0).toBe(0);
             const key = objects[i++];
             const value = objects[i++];
@@ -87,6 +94,12 @@ describe('docs/format.md', () => {
     db.table('app:texts').set('gone-before-the-cut', 'x', { ttlMs: 1 });
     await new Promise((resolve) => setTimeout(resolve, 5));
     db.table('app:texts').set('large', 'L'.repeat(300_000));
+    // Compressible records (an lz4 frame) and random bytes lz4 cannot shrink (a raw frame).
+    db.createTable('app:noise', 'keymap(binstr,binstr)');
+    let seed = 7;
+    const noise = (): Buffer => Buffer.from(Array.from({ length: 24 }, () => (seed = (seed * 1_103_515_245 + 12_345) >>> 0) >>> 24));
+    for (let i = 0; i < 3; i++) db.table('app:noise').set(noise(), noise());
+    for (let i = 0; i < 500; i++) db.table('app:texts').set(`k:${String(i).padStart(12, '0')}`, 'VXKeHogKgJ'.repeat(6));
     db.table('app:lists').listCreate('l', ['a', 'b']);
     db.table().hashSet('profile', { name: 'ada', lang: 'en' });
     db.table().hashSet('big', Array.from({ length: 200 }, (_, i) => [`f${i}`, `v${i}`] as [string, string]));
@@ -106,6 +119,10 @@ describe('docs/format.md', () => {
     expect(collection).toMatch(/^default:default#\d+$/);
     expect(rows.get(collection)?.size).toBe(200);
     expect((rows.get(collection)?.get(`bin:${Buffer.from('f7').toString('hex')}`) as Buffer).toString()).toBe('v7');
+    expect(rows.get('app:texts')?.get('k:000000000499')).toBe('VXKeHogKgJ'.repeat(6));
+    expect(rows.get('app:noise')?.size).toBe(3);
+    expect(framesSeen.lz4).toBeGreaterThan(0);
+    expect(framesSeen.none).toBeGreaterThan(0);
     expect(readdirSync(join(dataDir, 'rsnap', 'doc')).sort()).toEqual(['MANIFEST', 'app', 'default']);
   });
 });

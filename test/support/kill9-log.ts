@@ -14,6 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Unpackr } from 'msgpackr';
+import { flattenFrames } from './frames.js';
 import { kManifestFileName, parseManifest } from '../../src/persist/format.js';
 
 export const kAppTable = 'app:t';
@@ -241,7 +242,8 @@ function addToDigest(reading: FolderReading, table: string, key: Uint8Array, val
  * then the trailer. Returns how many records it held.
  */
 function readDataFile(path: string, name: string, reading: FolderReading): number {
-  const objects = unpackr.unpackMultiple(readFileSync(path)) as unknown[];
+  // Format 3: the frames replaced by the records they hold (test/support/frames.ts).
+  const objects = unpackr.unpackMultiple(flattenFrames(readFileSync(path)).bytes) as unknown[];
   const version = (objects[0] as { version: number }).version;
   const hashTable = reading.hashOfCollection.get(name);
   let count = 0;
