@@ -12,6 +12,7 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
+import { lz4Available } from './compress.js';
 
 export const kWorkerIdleTimeoutMs = 30_000;
 
@@ -37,6 +38,11 @@ export interface TaskRunner {
 }
 
 export function createWorkerPool(threads = defaultWorkerThreads()): WorkerPool {
+  // Load the lz4 addon on this thread too, once: Node unloads an addon when the last thread that
+  // loaded it exits, and a Rust (napi-rs) addon unloaded while a worker thread's destructors
+  // still run in it can crash the process as the pool shuts down (napi-rs/package-template#308).
+  // Held here, it stays mapped for the life of the process.
+  lz4Available();
   return new Piscina({
     filename: workerEntry(),
     minThreads: threads,

@@ -119,7 +119,13 @@ async function startServer(entry: string, dataDir: string, extra: string[]): Pro
   let text = '';
   proc.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
   proc.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    proc.on('exit', (code, signal) => {
+      // A death by signal is reported with its name and the server's last lines, to be diagnosable.
+      if (signal !== null) text += `\n[killed by ${signal}]`;
+      resolve(code);
+    }),
+  );
   const server: Server = { proc, port, respPort, output: () => text, exited };
   const deadline = Date.now() + kReadyTimeoutMs;
   let gone = false;
@@ -446,7 +452,7 @@ export class Kill9Harness {
     } finally {
       server.proc.kill('SIGTERM');
       const code = await server.exited;
-      if (code !== 0) this.failure('shutdown after the check', `exit code ${String(code)}`);
+      if (code !== 0) this.failure('shutdown after the check', `exit code ${String(code)}: ${server.output().split('\n').slice(-8).join(' | ')}`);
     }
   }
 
