@@ -99,7 +99,8 @@ function answersHeya(port: number): Promise<boolean> {
   });
 }
 
-function canConnect(port: number): Promise<boolean> {
+/** Whether a TCP connect to the loopback `port` succeeds (the bench scripts' readiness probe). */
+export function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     socket.once('connect', () => {

@@ -25,12 +25,11 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { argValue, emit, machineFacts, median, modeOf, note, sleep, type JsonValue } from './support.js';
 import { freePort, RedisServer, redisInstalled } from './redis-peer.js';
-import { FrostServerProcess, frostEntry } from './net-frostkv.js';
+import { FrostServerProcess, canConnect, frostEntry } from './net-frostkv.js';
 import { kBenchmarkBin, runBenchmark, type BenchmarkCsvRow } from './redis-benchmark.js';
 
 const kBench = 'scale-out';
@@ -70,17 +69,6 @@ function nutcrackerVersion(): string | null {
   return /nutcracker-([0-9.]+)/.exec(`${run.stdout}${run.stderr}`)?.[1] ?? 'unknown';
 }
 
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 /** nutcracker over `ports` (shards named shard0..), on free listen and stats ports; stop() kills it and removes its files. */
 async function startProxy(ports: readonly number[]): Promise<{ port: number; stop: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'frostkv-scaleout-'));
@@ -109,7 +97,7 @@ async function startProxy(ports: readonly number[]): Promise<{ port: number; sto
     rmSync(dir, { recursive: true, force: true });
   };
   const deadline = performance.now() + kListenTimeoutMs;
-  while (!(await accepts(listen))) {
+  while (!(await canConnect(listen))) {
     if (child.exitCode !== null || performance.now() > deadline) {
       await stop();
       throw new Error(`nutcracker did not listen on ${listen}`);
