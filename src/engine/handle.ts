@@ -26,7 +26,21 @@ import { badArgument, checkBytesArgument, checkBytesArrayArgument, checkNumberAr
 import { decodeList, encodeList, listLength } from './list.js';
 import { elementType, isListModel, type TableModel } from './model.js';
 import { kExpiryMaxMs, kKeepExpiry, kNoExpiry, kTypeNames, valueView, ValueType, type TypeName } from './value.js';
-import { hashTableBytes, copyHashValue, hashDelete, hashEntries, hashGet, hashIsLarge, hashLength, hashRandomField, hashScan, hashSet } from './hashes.js';
+import {
+  hashTableBytes,
+  copyHashValue,
+  hashDelete,
+  hashEntries,
+  hashGet,
+  hashIsLarge,
+  hashLength,
+  hashRandomField,
+  hashScan,
+  hashSet,
+  largeHashTable,
+  setRangesInTable,
+  type ArgRanges,
+} from './hashes.js';
 import type { Engine, TableEntry } from './engine.js';
 
 type WellFormedString = string & { isWellFormed(): boolean };
@@ -630,6 +644,43 @@ export class TableHandle {
     this.beginWrite();
     const added = hashSet(this.engine, this.entry, bytes, pairs, false);
     this.changed(bytes);
+    return added;
+  }
+
+  /**
+   * Refuse a hash field or value a table could not hold, before anything is written: a field
+   * is held to the key limit (it is a key of the hash's collection table once the hash is
+   * large), a value to the value limit, and both must be UTF-8 in a `str` table.
+   */
+  checkPairRanges(args: ArgRanges, from: number): void {
+    const { keyMaxBytes, valueMaxBytes } = this.engine;
+    for (let i = from; i + 1 < args.count; i += 2) {
+      const fieldLength = args.length(i);
+      const valueLength = args.length(i + 1);
+      if (fieldLength > keyMaxBytes) throw new FrostError(ErrorCode.keyTooLarge, `hash field of ${fieldLength} bytes exceeds the limit of ${keyMaxBytes} bytes`);
+      if (valueLength > valueMaxBytes) throw new FrostError(ErrorCode.valueTooLarge, `value of ${valueLength} bytes exceeds the limit of ${valueMaxBytes} bytes`);
+      this.checkValueRange(args.buffer, args.offset(i), fieldLength);
+      this.checkValueRange(args.buffer, args.offset(i + 1), valueLength);
+    }
+  }
+
+  /**
+   * HSET from a parsed request's byte ranges (the server's hot path): when args[keyIndex]
+   * holds a large hash, the pairs args[from..] go straight into its collection table and the
+   * count of new fields is returned; -1 means the key is missing or holds a small hash, and
+   * nothing was written (use hashSet). Throws ERR_WRONG_TYPE for a key of another type, before
+   * the pairs are checked, as Redis answers WRONGTYPE before anything else.
+   */
+  hashSetRanges(args: ArgRanges, keyIndex: number, from: number): number {
+    this.checkKv();
+    const keyOffset = args.offset(keyIndex);
+    const keyLength = args.length(keyIndex);
+    const table = largeHashTable(this.entry, args.buffer, keyOffset, keyLength);
+    if (table === null) return -1;
+    this.checkPairRanges(args, from);
+    this.beginWrite();
+    const added = setRangesInTable(table, args, from);
+    this.changedRange(args.buffer, keyOffset, keyLength);
     return added;
   }
 

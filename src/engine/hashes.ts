@@ -60,6 +60,46 @@ export function hashHome(entry: TableEntry, key: Uint8Array): HashHome {
   return { kind: 'small', pairs: () => smallPairs(bytes, offset), bytes, offset, length: record.valueLength };
 }
 
+/**
+ * The byte ranges of a parsed request's arguments (the server's ArgView has this shape), so a
+ * hash write can go from the receive buffer into a table without a Buffer per argument.
+ */
+export interface ArgRanges {
+  readonly buffer: Uint8Array;
+  readonly count: number;
+  offset(i: number): number;
+  length(i: number): number;
+}
+
+/**
+ * The collection table of the large hash at a key range, or null when the key is missing or
+ * holds a small hash; another type throws ERR_WRONG_TYPE. One lookup and no allocation: HSET's
+ * hot path, where hashHome's object and a second lookup cost as much as the write itself.
+ */
+export function largeHashTable(entry: TableEntry, bytes: Uint8Array, offset: number, length: number): Table | null {
+  if (!entry.table.lookupRange(bytes, offset, length)) return null;
+  if (record.type !== ValueType.hash) throw wrongType();
+  if (hashEncoding(record.bytes, record.valueOffset) !== kHashTable) return null;
+  return entry.collections.get(referenceId(record.bytes, record.valueOffset)) ?? null;
+}
+
+/**
+ * Upsert the field/value pairs args[from..] of a request straight from their byte ranges into
+ * a large hash's collection table; returns how many fields were new. One probe per field (an
+ * update that missed followed by an insert probed twice). Fields never expire, so the table's
+ * size grows by one exactly when a field is new. The caller has checked every range's limits.
+ */
+export function setRangesInTable(table: Table, args: ArgRanges, from: number): number {
+  const buffer = args.buffer;
+  let added = 0;
+  for (let i = from; i + 1 < args.count; i += 2) {
+    const before = table.size;
+    table.writeRange('upsert', buffer, args.offset(i), args.length(i), buffer, args.offset(i + 1), args.length(i + 1));
+    if (table.size > before) added++;
+  }
+  return added;
+}
+
 /** The value of `field`, copied, or undefined. */
 export function hashGet(entry: TableEntry, key: Uint8Array, field: Uint8Array): Buffer | undefined {
   const home = hashHome(entry, key);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
 import { open } from '../../src/database.js';
+import { parseModel } from '../../src/engine/model.js';
 import { ErrorCode } from '../../src/util/errors.js';
 import { kSmallHashFieldsMax } from '../../src/engine/small-hash.js';
 import { tempDir } from '../support/tmp.js';
@@ -167,5 +168,72 @@ describe('hash writes refused for size', () => {
     expect(() => t.hashSet('h', pairs)).toThrow(expect.objectContaining({ code: ErrorCode.valueTooLarge }));
     expect(t.hashLength('h')).toBe(1);
     expect(entryOf(engine).collections.size).toBe(0);
+  });
+});
+
+/** A request's arguments as byte ranges of one buffer, like the server's parsed ArgView. */
+function ranges(...args: Array<string | Buffer>): { buffer: Buffer; count: number; offset(i: number): number; length(i: number): number } {
+  const parts = args.map((a) => (typeof a === 'string' ? Buffer.from(a) : a));
+  const offsets: number[] = [];
+  let at = 3; // not at 0, as in a receive buffer
+  for (const part of parts) {
+    offsets.push(at);
+    at += part.length + 2;
+  }
+  const buffer = Buffer.alloc(at);
+  parts.forEach((part, i) => part.copy(buffer, offsets[i]));
+  return { buffer, count: parts.length, offset: (i) => offsets[i] as number, length: (i) => (parts[i] as Buffer).length };
+}
+
+describe('HSET from byte ranges (the server path into a large hash)', () => {
+  function largeHash(engine: Engine, key: string): ReturnType<Engine['table']> {
+    const t = engine.table('default:default');
+    t.hashSet(key, Array.from({ length: kSmallHashFieldsMax + 10 }, (_, i) => [`f${i}`, `v${i}`] as [string, string]));
+    expect(t.hashIsLarge(key)).toBe(true);
+    return t;
+  }
+
+  it('writes a large hash in place and counts new fields once, a field repeated in one write included', () => {
+    const engine = new Engine();
+    const t = largeHash(engine, 'h');
+    const before = t.hashLength('h');
+    const changes = engine.changeCount;
+    expect(t.hashSetRanges(ranges('HSET', 'h', 'f0', 'new', 'n1', 'a', 'n1', 'b', 'n2', 'c'), 1, 2)).toBe(2);
+    expect(t.hashLength('h')).toBe(before + 2);
+    expect(t.hashGet('h', 'f0')?.toString()).toBe('new');
+    expect(t.hashGet('h', 'n1')?.toString()).toBe('b');
+    expect(t.hashGet('h', 'n2')?.toString()).toBe('c');
+    expect(engine.changeCount).toBe(changes + 1);
+  });
+
+  it('writes nothing for a missing key or a small hash (-1: the caller takes the general path)', () => {
+    const engine = new Engine();
+    const t = engine.table('default:default');
+    expect(t.hashSetRanges(ranges('HSET', 'missing', 'a', '1'), 1, 2)).toBe(-1);
+    expect(t.has('missing')).toBe(false);
+    t.hashSet('small', { a: '1' });
+    expect(t.hashSetRanges(ranges('HSET', 'small', 'a', '2'), 1, 2)).toBe(-1);
+    expect(t.hashGet('small', 'a')?.toString()).toBe('1');
+  });
+
+  it('answers ERR_WRONG_TYPE before looking at the pairs, and refuses an oversized pair before writing any', () => {
+    const engine = new Engine({ valueMaxBytes: 100 });
+    const t = largeHash(engine, 'h');
+    t.set('s', 'v');
+    expect(() => t.hashSetRanges(ranges('HSET', 's', 'a', 'x'.repeat(101)), 1, 2)).toThrow(expect.objectContaining({ code: ErrorCode.wrongType }));
+    const length = t.hashLength('h');
+    expect(() => t.hashSetRanges(ranges('HSET', 'h', 'fresh', '1', 'big', 'x'.repeat(101)), 1, 2)).toThrow(expect.objectContaining({ code: ErrorCode.valueTooLarge }));
+    expect(t.hashLength('h')).toBe(length);
+    expect(t.hashGet('h', 'fresh')).toBeUndefined();
+  });
+
+  it('refuses a field or value that is not UTF-8 in a str table before writing any', () => {
+    const engine = new Engine();
+    engine.createTable('default:text', parseModel('keymap(str,str)'));
+    const t = engine.table('default:text');
+    t.hashSet('h', Array.from({ length: kSmallHashFieldsMax + 10 }, (_, i) => [`f${i}`, `v${i}`] as [string, string]));
+    expect(t.hashIsLarge('h')).toBe(true);
+    expect(() => t.hashSetRanges(ranges('HSET', 'h', 'ok', '1', Buffer.from([0xff, 0xfe]), '2'), 1, 2)).toThrow(expect.objectContaining({ code: ErrorCode.encoding }));
+    expect(t.hashGet('h', 'ok')).toBeUndefined();
   });
 });

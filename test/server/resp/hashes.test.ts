@@ -168,6 +168,26 @@ describe('small and large hashes', () => {
     expect(await r.exists('big')).toBe(0);
   });
 
+  it('HSET into a large hash: new fields counted once, WRONGTYPE before the size check, WATCH aborted', async () => {
+    await fill('big', kLargeFieldCount);
+    expect(await r.hset('big', 'n1', 'a', 'n1', 'b', 'f1', 'c')).toBe(1);
+    expect(await r.hmget('big', 'n1', 'f1')).toEqual(['b', 'c']);
+    expect(await r.hlen('big')).toBe(kLargeFieldCount + 1);
+    await r.set('str', 'v');
+    const tooLong = Buffer.alloc(server.server.db.engine.keyMaxBytes + 1, 0x61);
+    expect(await errorOf(r.hset('str', tooLong, 'v'))).toBe(kWrongType);
+    const other = ioredis(server.respPort as number);
+    await other.connect();
+    try {
+      await r.watch('big');
+      await other.hset('big', 'n2', 'x');
+      expect(await r.multi().hset('big', 'n3', 'y').exec()).toBeNull();
+      expect(await r.hexists('big', 'n3')).toBe(0);
+    } finally {
+      other.disconnect();
+    }
+  });
+
   it('a value past 3 KiB moves the hash to its own table', async () => {
     await r.hset('h', 'small', 'x');
     expect(isLarge('h')).toBe(false);

@@ -36,21 +36,6 @@ const kNotFloat = 'ERR value is not a valid float';
 const kIncrementNotFinite = 'ERR value is NaN or Infinity';
 const kResultNotFinite = 'ERR increment would produce NaN or Infinity';
 
-/**
- * Refuse a field or value the table cannot hold, before anything is written: a field may
- * become a key of the hash's own table, so it is held to the key limit, a value to the value
- * limit (the table's own errors, which RESP answers with Redis's size text).
- */
-function checkPairLimits(ctx: RespContext, t: TableHandle, q: ArgView, from: number): void {
-  const { keyMaxBytes, valueMaxBytes } = ctx.db.engine;
-  for (let i = from; i + 1 < q.count; i += 2) {
-    if (q.length(i) > keyMaxBytes) throw new FrostError(ErrorCode.keyTooLarge, `hash field of ${q.length(i)} bytes exceeds the limit of ${keyMaxBytes} bytes`);
-    if (q.length(i + 1) > valueMaxBytes) throw new FrostError(ErrorCode.valueTooLarge, `value of ${q.length(i + 1)} bytes exceeds the limit of ${valueMaxBytes} bytes`);
-    t.checkValueRange(q.buffer, q.offset(i), q.length(i));
-    t.checkValueRange(q.buffer, q.offset(i + 1), q.length(i + 1));
-  }
-}
-
 function pairsFrom(q: ArgView, from: number): Array<readonly [Buffer, Buffer]> {
   const pairs: Array<readonly [Buffer, Buffer]> = [];
   for (let i = from; i + 1 < q.count; i += 2) pairs.push([q.arg(i), q.arg(i + 1)]);
@@ -62,9 +47,13 @@ function hsetCommand(name: 'hset' | 'hmset'): RespCommand {
   return (ctx, q) => {
     if (q.count % 2 === 1) throw arityError(name);
     const t = ctx.table();
-    checkHashForWrite(t, q, 1);
-    checkPairLimits(ctx, t, q, 2);
-    const added = t.hashSet(q.arg(1), pairsFrom(q, 2));
+    // A large hash is written from the request's bytes with one lookup; otherwise (missing key,
+    // small hash) the general path re-encodes the hash's record.
+    let added = t.hashSetRanges(q, 1, 2);
+    if (added < 0) {
+      t.checkPairRanges(q, 2);
+      added = t.hashSet(q.arg(1), pairsFrom(q, 2));
+    }
     if (name === 'hset') ctx.w.integer(added);
     else ctx.w.ok();
   };
@@ -73,7 +62,7 @@ function hsetCommand(name: 'hset' | 'hmset'): RespCommand {
 const hsetnx: RespCommand = (ctx, q) => {
   const t = ctx.table();
   checkHashForWrite(t, q, 1);
-  checkPairLimits(ctx, t, q, 2);
+  t.checkPairRanges(q, 2);
   ctx.w.integer(t.hashSetIfAbsent(q.arg(1), q.arg(2), q.arg(3)) ? 1 : 0);
 };
 
