@@ -285,6 +285,37 @@ describe('INCR family and INCRBYFLOAT', () => {
     expect(await r.get('c')).toBe('-3');
   });
 
+  it('INCRBY stores the exact decimal text at every magnitude of the fast path (seeded)', async () => {
+    // Values of 1..15 digits, both signs, deltas up to 2^52: the stored text is written digit
+    // by digit, and must equal BigInt arithmetic's, around every power of ten included.
+    let seed = 20261201;
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const pipeline = r.pipeline();
+    const expected: string[] = [];
+    for (let i = 0; i < 600; i++) {
+      const digits = 1 + (i % 15);
+      const power = 10n ** BigInt(digits - 1);
+      const edge = i % 4 === 0 ? power * 10n - 1n : power + BigInt(Math.floor(random() * Number(power)));
+      const start = (i % 3 === 0 ? -1n : 1n) * (digits === 1 && i % 3 === 0 ? 1n : edge);
+      const delta = BigInt(Math.floor(random() * 2 ** 52)) * (i % 5 === 0 ? -1n : 1n) + (i % 7 === 0 ? 1n : 0n);
+      pipeline.set(`n${i}`, start.toString()).incrby(`n${i}`, delta.toString()).get(`n${i}`);
+      expected.push((start + delta).toString());
+    }
+    for (let k = 1; k <= 15; k++) {
+      // Landing exactly on a power of ten, from below and (negative) from above.
+      for (const [start, delta] of [[10n ** BigInt(k) - 1n, 1n], [1n - 10n ** BigInt(k), -1n], [10n ** BigInt(k) - 7n, 6n]] as const) {
+        pipeline.set(`p${k}:${delta}`, start.toString()).incrby(`p${k}:${delta}`, delta.toString()).get(`p${k}:${delta}`);
+        expected.push((start + delta).toString());
+      }
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    const stored = replies.filter((_, index) => index % 3 === 2).map(([error, value]) => (error === null ? value : String(error)));
+    expect(stored).toEqual(expected);
+  });
+
   it("INCRBYFLOAT computes as Redis's long double and prints 17 fractional digits, trimmed", async () => {
     expect(await r.incrbyfloat('f', '10.5')).toBe('10.5');
     expect(await r.incrbyfloat('f', '0.1')).toBe('10.6');

@@ -300,6 +300,25 @@ function smallIntAt(bytes: Uint8Array, offset: number, length: number): number {
   return negative ? -value : value;
 }
 
+/**
+ * Write the decimal digits of an integer below 2^53 in magnitude into incrScratch; returns
+ * their count. The same text as String(value), without a string and a call into C++ to copy it.
+ */
+function writeSmallInt(value: number): number {
+  let rest = Math.abs(value);
+  let digits = 1;
+  for (let power = 10; power <= rest; power *= 10) digits++;
+  const sign = value < 0 ? 1 : 0;
+  const length = sign + digits;
+  if (sign === 1) incrScratch[0] = 0x2d;
+  for (let i = length - 1; i >= sign; i--) {
+    const next = Math.floor(rest / 10);
+    incrScratch[i] = 0x30 + (rest - next * 10);
+    rest = next;
+  }
+  return length;
+}
+
 function incrementBy(ctx: RespContext, q: ArgView, delta: bigint): void {
   const t = ctx.table();
   t.checkWritable();
@@ -308,7 +327,7 @@ function incrementBy(ctx: RespContext, q: ArgView, delta: bigint): void {
   if (!Number.isNaN(small) && delta >= -kSmallDeltaMax && delta <= kSmallDeltaMax) {
     // The common case, exact in doubles: no BigInt, no string, no copy of the old value.
     const next = small + Number(delta);
-    const length = incrScratch.write(String(next), 0, 'latin1');
+    const length = writeSmallInt(next);
     t.writeRange('upsert', q.buffer, q.offset(1), q.length(1), incrScratch, 0, length, kKeepExpiry);
     ctx.w.integer(next);
     return;
