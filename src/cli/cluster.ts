@@ -34,6 +34,7 @@ import { restoreSave, verifySave } from '../persist/restore.js';
 import { isSafeSnapshotName, kRsnapDirName } from '../persist/format.js';
 import { RespCallError, RespConnection, isErrorReply, type RespValue } from './resp-client.js';
 import { consoleOutput, type Output } from './snapshots.js';
+import { countOf } from './words.js';
 
 /** How long a shard may take to accept the connection. */
 export const kConnectTimeoutMs = 5_000;
@@ -327,7 +328,7 @@ export async function restoreClusterSnapshot(name: string, dataDirs: readonly st
     reports.forEach((report, i) => {
       const source = sources[i] as string;
       if (report === null) output.out(`${source}  MISSING`);
-      else if (report.ok && report.manifest !== null) output.out(`${source}  verified (${report.records} keys, cut at ${report.manifest.cutTime})`);
+      else if (report.ok && report.manifest !== null) output.out(`${source}  verified (${countOf(report.records, 'key')}, cut at ${report.manifest.cutTime})`);
       else output.out(`${source}  BAD  ${report.problems.map((problem) => problem.message).join('; ')}`);
       if (report === null || !report.ok) bad++;
     });
@@ -348,7 +349,7 @@ async function restoreEach(pool: ReturnType<typeof createWorkerPool>, name: stri
     const dir = dataDirs[i] as string;
     try {
       const report = await restoreSave(pool, dir, sources[i] as string);
-      output.out(`${dir}  restored ${name} (${report.manifest.totals.records} keys)${report.backup === null ? '' : `; the previous live save is in ${report.backup}`}`);
+      output.out(`${dir}  restored ${name} (${countOf(report.manifest.totals.records, 'key')})${report.backup === null ? '' : `; the previous live save is in ${report.backup}`}`);
     } catch (error) {
       output.out(`${dir}  FAILED  ${(error as Error).message}`);
       const restored = dataDirs.slice(0, i);

@@ -17,6 +17,7 @@ import type { TaskResult } from '../persist/commit.js';
 import type { SaveListing } from '../persist/dirs.js';
 import type { FsFailureInfo } from '../persist/fs-seam.js';
 import type { Logger } from '../util/log.js';
+import { countOf } from './words.js';
 
 export interface Output {
   out(line: string): void;
@@ -102,7 +103,7 @@ export async function verifySnapshot(dir: string, output: Output = consoleOutput
     });
     if (report.ok && report.manifest !== null) {
       output.out(
-        `${report.dir}: OK — ${report.records} keys in ${report.filesChecked} files (${humanBytes(report.sizeBytes)}), cut at ${report.manifest.cutTime}, generation ${report.manifest.generation}`,
+        `${report.dir}: OK — ${countOf(report.records, 'key')} in ${countOf(report.filesChecked, 'file')} (${humanBytes(report.sizeBytes)}), cut at ${report.manifest.cutTime}, generation ${report.manifest.generation}`,
       );
       return 0;
     }
@@ -124,7 +125,7 @@ export async function restoreSnapshot(dir: string, dataDir: string, output: Outp
   try {
     return await withPool(async (pool) => {
       const report = await restoreSave(pool, dataDir, dir, progressLogger(output));
-      output.out(`restored ${report.source} (${report.manifest.totals.records} keys, cut at ${report.manifest.cutTime}) as the live save of ${dataDir}`);
+      output.out(`restored ${report.source} (${countOf(report.manifest.totals.records, 'key')}, cut at ${report.manifest.cutTime}) as the live save of ${dataDir}`);
       if (report.backup !== null) output.out(`the previous live save was kept in ${report.backup}`);
       return 0;
     });
