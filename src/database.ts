@@ -19,7 +19,7 @@ import { badArgument } from './engine/arguments.js';
 import type { FrostConfig, PartialConfig } from './config/types.js';
 import { configForOpen } from './config/object.js';
 import { createWorkerPool, defaultWorkerThreads, type WorkerPool } from './persist/worker-pool.js';
-import { Persistence, type FaultInjector, type LiveSaveResult, type PersistenceStatus, type SnapshotResult } from './persist/persistence.js';
+import { Persistence, type CloseOptions, type FaultInjector, type LiveSaveResult, type PersistenceStatus, type SnapshotResult } from './persist/persistence.js';
 import { ErrorCode, FrostError } from './util/errors.js';
 import { stderrLogger, type Logger } from './util/log.js';
 import type { PersistenceEvent, ReadOnlyEvent, ReadWriteEvent, SaveEvent, SaveFailedEvent, SaveSkippedEvent } from './persist/events.js';
@@ -210,7 +210,7 @@ export class Database extends EventEmitter<DatabaseEvents> {
    * Stop serving, finish in-flight snapshots, run the final save (retrying every 10 s until it
    * succeeds or `signal` aborts), release the data directory and the worker threads.
    */
-  async close(options: { signal?: AbortSignal; retryEveryMs?: number } = {}): Promise<void> {
+  async close(options: CloseOptions = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.expiry.stop();

@@ -24,7 +24,7 @@ import { installProcessSignals, kExitFailure, kExitOk, kExitShutdownAbandoned, t
 import { kVersion } from '../version.js';
 import { isFrostError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
-import type { FaultInjector } from '../persist/persistence.js';
+import type { CloseOptions, FaultInjector } from '../persist/persistence.js';
 
 export { kGiveUpAfterSignals } from '../server/process-signals.js';
 
@@ -113,10 +113,11 @@ function run(server: FrostServer, logger: Logger, config: FrostConfig, signals: 
         resolve(kExitFailure);
       },
     );
-    signals.route({
-      stop: () => {
-        stopping = true;
-        server.shutdown({ signal: abandon.signal }).then(
+    const stop = (finalSave: CloseOptions['finalSave'] = 'configured'): void => {
+      // A signal after a client's SHUTDOWN (or the reverse) finds the shutdown under way.
+      if (stopping) return;
+      stopping = true;
+      server.shutdown({ signal: abandon.signal, finalSave }).then(
           () => {
             logger.info('shutdown complete');
             resolve(kExitOk);
@@ -128,7 +129,10 @@ function run(server: FrostServer, logger: Logger, config: FrostConfig, signals: 
             resolve(kExitFailure);
           },
         );
-      },
+    };
+    server.onShutdownRequest((request) => stop(request.finalSave));
+    signals.route({
+      stop: () => stop(),
       giveUp: (signal) => {
         logger.error(`${signal} received: giving up on the final save: ${lostWrites(server)}; exiting with code ${kExitShutdownAbandoned}`);
         abandon.abort();

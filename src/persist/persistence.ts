@@ -71,6 +71,17 @@ export interface PersistenceSettings {
   restoreFrom: string | null;
 }
 
+/**
+ * How a close ends. `finalSave`: 'configured' (the default) runs the final live save unless
+ * saveOnShutdown is off (--nosave); 'always' runs it anyway and 'skip' never (RESP's SHUTDOWN
+ * SAVE and NOSAVE). `signal` gives up on a final save that keeps failing.
+ */
+export interface CloseOptions {
+  signal?: AbortSignal;
+  retryEveryMs?: number;
+  finalSave?: 'configured' | 'always' | 'skip';
+}
+
 /** Tests set `plan` to make the file-system seam fail; read at the start of every save. */
 export interface FaultInjector {
   plan: FaultPlan | null;
@@ -391,6 +402,11 @@ export class Persistence {
   // ------------------------------------------------------------ live saves
 
   /** Whether a live save is running or waiting to run. */
+  /** Whether close runs a final live save unless told otherwise (false only with --nosave). */
+  get savesOnShutdown(): boolean {
+    return this.settings.saveOnShutdown;
+  }
+
   get liveSaveInProgress(): boolean {
     return this.liveQueued > 0;
   }
@@ -687,13 +703,16 @@ export class Persistence {
    * (unless saveOnShutdown is false), retrying every `retryEveryMs` until it succeeds or
    * `signal` aborts, in which case it throws ERR_SHUTDOWN_SAVE_ABANDONED saying what is lost.
    */
-  async close(options: { signal?: AbortSignal; retryEveryMs?: number } = {}): Promise<void> {
+  async close(options: CloseOptions = {}): Promise<void> {
     this.closing = true;
     if (this.bgsaveTimer !== null) clearTimeout(this.bgsaveTimer);
     if (this.snapshotTimer !== null) clearTimeout(this.snapshotTimer);
     await Promise.allSettled([...this.running]);
     try {
-      if (this.settings.saveOnShutdown) await this.finalSave(options.signal, options.retryEveryMs ?? kShutdownRetryEveryMs);
+      const finalSave = options.finalSave ?? 'configured';
+      if (finalSave === 'always' || (finalSave === 'configured' && this.settings.saveOnShutdown)) {
+        await this.finalSave(options.signal, options.retryEveryMs ?? kShutdownRetryEveryMs);
+      }
     } finally {
       // An abandoned save may still be writing in a worker: its owner releases the lock once
       // the pool is torn down (releaseLock), so no other process starts on a directory in use.

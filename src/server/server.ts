@@ -32,7 +32,8 @@ import { Connection, type ProtocolDriver } from './connection.js';
 import type { DatabaseSource } from './loading.js';
 import { SkyhashDriver } from './skyhash/driver.js';
 import { RespDriver } from './resp/driver.js';
-import { ServerStats, type ServerView } from './stats.js';
+import { ServerStats, type ServerView, type ShutdownRequest } from './stats.js';
+import type { CloseOptions } from '../persist/persistence.js';
 import { FdWatch, kRespMaxClientsReply, kSkyhashMaxClientsReply, planMaxclient, refuse } from './admission.js';
 import { RequestBudget } from './budget.js';
 import { loadTlsContext } from './tls-context.js';
@@ -94,6 +95,7 @@ export class FrostServer implements DatabaseSource {
   readonly stats = new ServerStats();
   private readonly view: ServerView;
   private readonly configFile: string | null;
+  private shutdownHandler: ((request: ShutdownRequest) => void) | null = null;
 
   private constructor(config: FrostConfig, options: ServerOptions) {
     const configFile = options.configFile ?? null;
@@ -114,7 +116,27 @@ export class FrostServer implements DatabaseSource {
       maxclient: () => server.maxclient,
       skyhashPort: () => server.addressesBound?.skyhash.port ?? config.server.port,
       respPort: () => server.addressesBound?.resp?.port ?? config.resp.port,
+      requestShutdown: (request) => server.requestShutdown(request),
     };
+  }
+
+  /**
+   * Who stops the server when a client asks (RESP SHUTDOWN): `frostkv serve` routes it into
+   * the same path as SIGTERM, which ends the process. Without a handler (a server embedded in
+   * another program) the server shuts itself down and the host process keeps running.
+   */
+  onShutdownRequest(handler: (request: ShutdownRequest) => void): void {
+    this.shutdownHandler = handler;
+  }
+
+  private requestShutdown(request: ShutdownRequest): void {
+    if (this.stopping) return;
+    this.logger.info(`${request.reason}: shutting down${request.finalSave === 'skip' ? ' without the final save' : ''}`);
+    if (this.shutdownHandler !== null) {
+      this.shutdownHandler(request);
+      return;
+    }
+    this.shutdown({ finalSave: request.finalSave }).catch((error: unknown) => this.logger.error(`shutdown failed: ${(error as Error).message}`));
   }
 
   /** Bind the listeners and load the data set: a server ready to serve. */
@@ -289,7 +311,7 @@ export class FrostServer implements DatabaseSource {
    * Stop accepting and serving, then close the database (in-flight snapshots finish, then the
    * final save, retried every 10 s until it succeeds or `signal` aborts).
    */
-  async shutdown(options: { signal?: AbortSignal; retryEveryMs?: number } = {}): Promise<void> {
+  async shutdown(options: CloseOptions = {}): Promise<void> {
     this.stopping = true;
     this.fdWatch.stop();
     this.tlsGate.close();

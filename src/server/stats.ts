@@ -203,8 +203,19 @@ export class ServerStats {
 }
 
 /** What INFO and CONFIG GET read about the running server. */
+/**
+ * A client asked the server to stop (RESP SHUTDOWN). `finalSave` is how the database's close
+ * treats its final live save (persist/persistence.ts CloseOptions); `reason` goes to the log.
+ */
+export interface ShutdownRequest {
+  finalSave: 'configured' | 'always' | 'skip';
+  reason: string;
+}
+
 export interface ServerView {
   readonly stats: ServerStats;
+  /** Stop the server as SIGTERM does, with the final save as asked; returns at once. */
+  requestShutdown(request: ShutdownRequest): void;
   connectionCount(): number;
   /** The maxclient in force: `server.maxclient`, or less when the open-files limit is short. */
   maxclient(): number;

@@ -112,6 +112,8 @@ const kCovered = [
   'HINCRBY', 'HINCRBYFLOAT', 'HSCAN', 'HRANDFIELD',
   // Snapshots (test/cli/cluster-resp.test.ts).
   'MKSNAP', 'LSSNAP',
+  // SHUTDOWN (shutdown.test.ts).
+  'SHUTDOWN',
 ];
 
 describe('RESP via ioredis: commands', () => {

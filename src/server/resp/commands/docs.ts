@@ -268,6 +268,7 @@ const kRows: readonly Row[] = [
   ['lastsave', 'Answer the Unix time of the last successful live save.', '1.0.0', 'O(1)', ''],
   ['mksnap', 'Write a snapshot (a named one in rsnap/<name>, else a local one in snaps/) and answer once it is on disk (frostkv).', '1.0.0', 'O(N) where N is the number of keys', '[name]'],
   ['lssnap', 'Answer the names of the named snapshots in rsnap/ that hold a complete save (frostkv).', '1.0.0', 'O(N) where N is the number of saves in the data directory', ''],
+  ['shutdown', 'Stop the server: save first (unless NOSAVE, or saves are off without SAVE), close every connection, and exit.', '1.0.0', 'O(N) when saving, where N is the number of keys', '[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]'],
   ['time', "Answer the server's clock: Unix seconds and microseconds.", '2.6.0', 'O(1)', ''],
   ['info', 'Answer facts and counters about the server, by section.', '1.0.0', 'O(1)', '[section...]'],
   ['config', 'Read and change configuration parameters.', '2.0.0', 'Depends on the subcommand', ''],

@@ -9,6 +9,7 @@ import { kHashCommands } from './hashes.js';
 import { kKeyspaceCommands } from './keyspace.js';
 import { kMemoryCommands } from './memory.js';
 import { kServerCommands } from './server.js';
+import { kShutdownCommands } from './shutdown.js';
 import { kSnapshotCommands } from './snapshots.js';
 import { kStringCommands } from './strings.js';
 import { CommandTable, type CommandEntry } from './table.js';
@@ -23,6 +24,7 @@ export const kCommandTable = new CommandTable([
   kConnectionCommands,
   kServerCommands,
   kSnapshotCommands,
+  kShutdownCommands,
   kMemoryCommands,
 ]);
 
