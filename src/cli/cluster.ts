@@ -34,7 +34,7 @@ import { restoreSave, verifySave } from '../persist/restore.js';
 import { isSafeSnapshotName, kRsnapDirName } from '../persist/format.js';
 import { RespCallError, RespConnection, isErrorReply, type RespValue } from './resp-client.js';
 import { consoleOutput, type Output } from './snapshots.js';
-import { countOf } from './words.js';
+import { countOf } from '../util/words.js';
 
 /** How long a shard may take to accept the connection. */
 export const kConnectTimeoutMs = 5_000;

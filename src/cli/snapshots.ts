@@ -17,7 +17,7 @@ import type { TaskResult } from '../persist/commit.js';
 import type { SaveListing } from '../persist/dirs.js';
 import type { FsFailureInfo } from '../persist/fs-seam.js';
 import type { Logger } from '../util/log.js';
-import { countOf } from './words.js';
+import { countOf } from '../util/words.js';
 
 export interface Output {
   out(line: string): void;

@@ -40,6 +40,7 @@ import { restoreSave } from './restore.js';
 import { tableProblems } from './verify.js';
 import { Failsafe, type ReadOnlyCause } from './failsafe.js';
 import type { PersistenceEvent } from './events.js';
+import { countOf } from '../util/words.js';
 import {
   isSafeSnapshotName,
   kLiveDirName,
@@ -345,7 +346,7 @@ export class Persistence {
     this.lastSavedChangeCount = this.engine.changeCount;
     const seconds = (performance.now() - started) / 1000;
     this.logger.info(
-      `loaded ${this.liveDir}: ${manifest.totals.records} keys in ${manifest.keyspaces.length} keyspaces, ${mb(manifest.totals.sizeBytes)} in ${seconds.toFixed(2)} s`,
+      `loaded ${this.liveDir}: ${countOf(manifest.totals.records, 'key')} in ${countOf(manifest.keyspaces.length, 'keyspace')}, ${mb(manifest.totals.sizeBytes)} in ${seconds.toFixed(2)} s`,
       { generation: manifest.generation, cutTime: manifest.cutTime, loadSeconds: seconds },
     );
   }
@@ -483,7 +484,7 @@ export class Persistence {
     if (report.ok) {
       const rate = seconds > 0 ? report.sizeBytes / 1e6 / seconds : 0;
       this.logger.info(
-        `${report.kind} done: ${report.records} keys, ${mb(report.sizeBytes)} in ${seconds.toFixed(2)} s (${rate.toFixed(0)} MB/s), ` +
+        `${report.kind} done: ${countOf(report.records, 'key')}, ${mb(report.sizeBytes)} in ${seconds.toFixed(2)} s (${rate.toFixed(0)} MB/s), ` +
           `cut pause ${report.cutPauseMs.toFixed(3)} ms, copy-on-write peak ${mb(report.cowBytesPeak)} -> ${report.finalDir}`,
         fields,
       );

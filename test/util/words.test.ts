@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countOf } from '../../src/cli/words.js';
+import { countOf } from '../../src/util/words.js';
 
 describe('counts in CLI messages', () => {
   it('agree with their noun', () => {
