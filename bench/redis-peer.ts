@@ -9,8 +9,11 @@
  */
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { sleep } from './support.js';
+import { freePort } from '../test/support/ports.js';
+
+export { freePort };
 
 /**
  * Binaries, overridable so a test can prove the benches run without Redis
@@ -33,17 +36,6 @@ export function redisInstalled(): RedisInstallation | null {
   return { serverVersion: version, hasBenchmark: bench.error === undefined && bench.status === 0 };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 // ------------------------------------------------------------------ RESP client
 

@@ -30,7 +30,6 @@
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -39,6 +38,7 @@ import { createWorkerPool, type WorkerPool } from '../../src/persist/worker-pool
 import { kManifestFileName } from '../../src/persist/format.js';
 import { OpLog, kAppTable, kDefaultTable, kNoiseTable, mix, readFolder } from './kill9-log.js';
 import { SkyClient, pipeline } from './skyhash.js';
+import { freePort } from './ports.js';
 
 export interface Kill9Options {
   trials: number;
@@ -90,17 +90,6 @@ const kSampledGets = 20;
 /** Pipeline depths of the noise writer, one per trial in turn: shallow ones tore saves most. */
 const kNoiseDepths = [1, 2, 4, 8] as const;
 
-/** An ephemeral port that was free a moment ago (this module must not import vitest). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 interface Server {
   proc: ChildProcess;

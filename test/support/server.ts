@@ -3,13 +3,13 @@
  * conformance) or as a child process running the CLI (for lifecycle, signals and exit codes).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 import { withDefaults, type PartialConfig } from '../../src/config/types.js';
 import { FrostServer } from '../../src/server/server.js';
 import { MemoryLogger } from '../../src/util/log.js';
 import { tempDir } from './tmp.js';
+export { freePort } from './ports.js';
 
 export const kCliEntry = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
@@ -55,17 +55,6 @@ export async function startInProcess(partial: PartialConfig = {}, options: { res
   };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 export interface ChildServer {
   proc: ChildProcess;
