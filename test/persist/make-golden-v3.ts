@@ -10,12 +10,10 @@
  *
  *   npx tsx test/persist/make-golden-v3.ts <new folder>   (refuses a folder that exists)
  */
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { open } from '../../src/database.js';
-import { goldenV2LargeHash, goldenV2Strings, kV2FarFutureMs, kV2Lists, kV2SmallHash } from './golden/data-v2.js';
+import { kV2FarFutureMs } from './golden/data-v2.js';
+import { fillGoldenV2, writeGolden } from './golden/maker.js';
 
 /** At the writer's direct-write threshold (256 KiB): always a raw frame of its own. */
 export const kV3BigValueBytes = 256 * 1024;
@@ -47,42 +45,17 @@ export const kV3BigKey = 'big:v3';
 export const kV3BigExpiresAtMs = kV2FarFutureMs + 2_000_000;
 
 async function main(target: string | undefined): Promise<number> {
-  if (target === undefined) {
-    process.stderr.write('usage: make-golden-v3.ts <new folder>\n');
-    return 2;
-  }
-  const out = resolve(target);
-  if (existsSync(out)) {
-    process.stderr.write(`${out} exists: a golden save is never regenerated (see the header of this file)\n`);
-    return 1;
-  }
-  const dataDir = mkdtempSync(join(tmpdir(), 'frostkv-golden-v3-'));
-  try {
-    const db = await open({ server: { dataDir } }, { saveOnShutdown: false });
+  return writeGolden('make-golden-v3.ts', target, async (db) => {
+    fillGoldenV2(db);
     const t = db.table();
-    for (const { key, value, expiresAtMs } of goldenV2Strings()) {
-      t.set(key, value);
-      if (expiresAtMs !== 0) t.expireAt(key, expiresAtMs);
-    }
     t.set(kV3BigKey, goldenV3BigValue());
     t.expireAt(kV3BigKey, kV3BigExpiresAtMs);
-    t.hashSet('hash:small', kV2SmallHash);
-    t.hashSet('hash:large', goldenV2LargeHash());
-    t.expireAt('hash:large', kV2FarFutureMs);
-    db.createKeyspace('app');
-    db.createTable('app:lists', 'keymap(str,list<str>)');
-    for (const [key, values] of kV2Lists) db.table('app:lists').listCreate(key, values);
     db.createTable('app:noise', 'keymap(binstr,binstr)');
     for (const [key, value] of goldenV3Noise()) db.table('app:noise').set(key, value);
     const result = await db.snapshot('golden-v3');
     if (result.code !== 'ok') throw new Error(`snapshot failed: ${JSON.stringify(result)}`);
-    await db.close();
-    cpSync(join(dataDir, 'rsnap', 'golden-v3'), out, { recursive: true });
-    process.stdout.write(`wrote ${out}\n`);
-    return 0;
-  } finally {
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+    return 'rsnap/golden-v3';
+  });
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -9,44 +9,21 @@
  *
  *   npx tsx test/persist/golden/make-golden.ts <new folder>   (refuses a folder that exists)
  */
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { open } from '../../../src/database.js';
 import { kGoldenKeyspaces, kGoldenTables } from './data.js';
+import { writeGolden } from './maker.js';
 
-async function main(target: string | undefined): Promise<number> {
-  if (target === undefined) {
-    process.stderr.write('usage: make-golden.ts <new folder>\n');
-    return 2;
-  }
-  const out = resolve(target);
-  if (existsSync(out)) {
-    process.stderr.write(`${out} exists: a golden save is never regenerated (see the header of this file)\n`);
-    return 1;
-  }
-  const dataDir = mkdtempSync(join(tmpdir(), 'frostkv-golden-'));
-  try {
-    const db = await open({ server: { dataDir } }, { saveOnShutdown: false });
-    for (const keyspace of kGoldenKeyspaces) if (keyspace !== 'default') db.createKeyspace(keyspace);
-    for (const spec of kGoldenTables) {
-      const entity = `${spec.keyspace}:${spec.table}`;
-      if (entity !== 'default:default') db.createTable(entity, spec.model, { volatile: spec.volatile });
-      const table = db.table(entity);
-      for (const [key, value] of spec.rows()) {
-        if (Array.isArray(value)) table.listCreate(key, value);
-        else table.set(key, value);
-      }
+process.exitCode = await writeGolden('make-golden.ts', process.argv[2], async (db) => {
+  for (const keyspace of kGoldenKeyspaces) if (keyspace !== 'default') db.createKeyspace(keyspace);
+  for (const spec of kGoldenTables) {
+    const entity = `${spec.keyspace}:${spec.table}`;
+    if (entity !== 'default:default') db.createTable(entity, spec.model, { volatile: spec.volatile });
+    const table = db.table(entity);
+    for (const [key, value] of spec.rows()) {
+      if (Array.isArray(value)) table.listCreate(key, value);
+      else table.set(key, value);
     }
-    const saved = await db.save();
-    if (!saved.ok) throw new Error('the save failed');
-    await db.close();
-    cpSync(join(dataDir, 'ks'), out, { recursive: true });
-    process.stdout.write(`golden save written to ${out}\n`);
-    return 0;
-  } finally {
-    rmSync(dataDir, { recursive: true, force: true });
   }
-}
-
-process.exitCode = await main(process.argv[2]);
+  const saved = await db.save();
+  if (!saved.ok) throw new Error('the save failed');
+  return 'ks';
+});
