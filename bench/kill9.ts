@@ -3,7 +3,7 @@
  * trials, print one JSON line with the counts (trials, kills that landed mid-save, restarts,
  * acknowledged writes, saves and named snapshots, folders checked, failures by kind).
  *
- *   npx tsx bench/kill9.ts --trials 1000 [--seed N] [--run-ms 2000] [--smoke]
+ *   npx tsx bench/kill9.ts --trials 1000 [--seed N] [--run-ms 2000] [--smoke]   (smoke: 2 trials, kills at 1.5-3 s)
  *
  * Progress goes to stderr every 50 trials. Exit code 1 when any trial failed.
  */
@@ -23,7 +23,9 @@ function flag(name: string, fallback: number): number {
 const smoke = process.argv.includes('--smoke');
 const trials = flag('trials', smoke ? 2 : 1000);
 const seed = flag('seed', (Date.now() ^ (process.pid << 16)) >>> 0) >>> 0;
-const runMsMax = flag('run-ms', 2_000);
+const runMsMax = flag('run-ms', smoke ? 3_000 : 2_000);
+// Smoke: two trials must each leave something to check (see Kill9Options.runMsMin).
+const runMsMin = smoke ? 1_500 : 0;
 const build = buildServer(`kill9-bench-${process.pid}`);
 const workDir = mkdtempSync(join(tmpdir(), 'frostkv-kill9-'));
 const started = performance.now();
@@ -34,6 +36,7 @@ try {
     seed,
     chainLength: 10,
     runMsMax,
+    runMsMin,
     keySpace: 20_000,
     preloadOps: 30_000,
     noiseKeys: 100_000,

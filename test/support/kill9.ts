@@ -45,8 +45,14 @@ export interface Kill9Options {
   seed: number;
   /** Trials that share one data directory before a fresh one is used. */
   chainLength: number;
-  /** The kill lands uniformly in [0, runMsMax) after the server is ready. */
+  /** The kill lands uniformly in [runMsMin, runMsMax) after the server is ready. */
   runMsMax: number;
+  /**
+   * Earliest kill (default 0). The smoke run sets it, so that its two trials give saves time to
+   * finish: save workers run at SCHED_IDLE and, on a machine busy with other tests, an early
+   * kill could otherwise come before any save and leave nothing to check.
+   */
+  runMsMin?: number;
   keySpace: number;
   /** Ops sent in pipelined batches on a fresh directory, before the sequential writer. */
   preloadOps: number;
@@ -209,7 +215,8 @@ export class Kill9Harness {
         state = { loaded: 0, sentMax: 0, sent: 0, acked: 0, ackedBeforeLastSave: 0, named: [] };
       }
       this.report.trials++;
-      const killAfterMs = next() % this.options.runMsMax;
+      const runMsMin = this.options.runMsMin ?? 0;
+      const killAfterMs = runMsMin + (next() % Math.max(1, this.options.runMsMax - runMsMin));
       const ok = await this.trial(dataDir, state, killAfterMs, trial);
       if (!ok) state = null;
       this.options.log?.(`trial ${trial}: kill after ${killAfterMs} ms, loaded ${state?.loaded ?? '-'}`);
